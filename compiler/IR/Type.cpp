@@ -1,0 +1,78 @@
+//===- Type.cpp - Element types and tensor types --------------------------===//
+
+#include "shapeflow/IR/Type.h"
+
+#include <cassert>
+
+using namespace shapeflow;
+
+llvm::StringRef shapeflow::dtypeName(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "f32";
+  case DType::I64:
+    return "i64";
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+std::optional<DType> shapeflow::parseDType(llvm::StringRef name) {
+  if (name == "f32")
+    return DType::F32;
+  if (name == "i64")
+    return DType::I64;
+  return std::nullopt;
+}
+
+unsigned shapeflow::dtypeSize(DType dtype) {
+  return dtype == DType::F32 ? 4 : 8;
+}
+
+unsigned TensorType::getRank() const {
+  assert(ranked && "rank of an unranked type");
+  return dims.size();
+}
+
+bool TensorType::isStatic() const {
+  return ranked && llvm::all_of(dims, [](const Dim &d) {
+           return d.isConstant();
+         });
+}
+
+bool TensorType::isDetermined() const {
+  return ranked && llvm::all_of(dims, [](const Dim &d) {
+           return d.isDetermined();
+         });
+}
+
+std::optional<int64_t> TensorType::getNumElements() const {
+  if (!isStatic())
+    return std::nullopt;
+  int64_t n = 1;
+  for (const Dim &d : dims)
+    if (__builtin_mul_overflow(n, d.getConstant(), &n))
+      return std::nullopt;
+  return n;
+}
+
+std::string TensorType::shapeStr() const {
+  if (!ranked)
+    return "[*]";
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(
+      dims, os, [&](const Dim &d) { d.print(os); }, ", ");
+  os << ']';
+  return os.str();
+}
+
+void TensorType::print(llvm::raw_ostream &os) const {
+  os << dtypeName(dtype) << shapeStr();
+}
+
+std::string TensorType::str() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  print(os);
+  return s;
+}
