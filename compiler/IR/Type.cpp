@@ -6,28 +6,6 @@
 
 using namespace shapeflow;
 
-llvm::StringRef shapeflow::dtypeName(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return "f32";
-  case DType::I64:
-    return "i64";
-  }
-  llvm_unreachable("unknown dtype");
-}
-
-std::optional<DType> shapeflow::parseDType(llvm::StringRef name) {
-  if (name == "f32")
-    return DType::F32;
-  if (name == "i64")
-    return DType::I64;
-  return std::nullopt;
-}
-
-unsigned shapeflow::dtypeSize(DType dtype) {
-  return dtype == DType::F32 ? 4 : 8;
-}
-
 unsigned TensorType::getRank() const {
   assert(ranked && "rank of an unranked type");
   return dims.size();

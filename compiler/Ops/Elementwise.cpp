@@ -91,21 +91,32 @@ static OpInfo binaryOp(llvm::StringRef name,
 }
 
 void shapeflow::registerElementwiseOps(std::vector<OpInfo> &ops) {
-  for (llvm::StringRef name : {"relu", "sigmoid", "tanh", "gelu", "identity"})
-    ops.push_back(unaryOp(name, inferUnary));
+  for (llvm::StringRef name : {"relu", "sigmoid", "tanh", "gelu"}) {
+    OpInfo op = unaryOp(name, inferUnary);
+    op.isActivation = true;
+    op.inPlace = true;
+    ops.push_back(std::move(op));
+  }
+  OpInfo identity = unaryOp("identity", inferUnary);
+  identity.inPlace = true;
+  ops.push_back(std::move(identity));
 
   OpInfo dropout = unaryOp("dropout", inferDropout);
   dropout.attrs = {
       optionalAttr("rate", AttrType::Float, Attribute::floating(0.5))};
+  dropout.inPlace = true; // inference: a copy
   ops.push_back(std::move(dropout));
 
   for (llvm::StringRef name : {"softmax", "log_softmax"}) {
     OpInfo op = unaryOp(name, inferSoftmax);
-    op.attrs = {optionalAttr("axis", AttrType::Int, Attribute::integer(-1))};
+    op.attrs = {axisAttr(-1)};
     ops.push_back(std::move(op));
   }
 
-  for (llvm::StringRef name : {"add", "sub", "mul", "div"})
-    ops.push_back(binaryOp(name, inferBroadcast));
+  for (llvm::StringRef name : {"add", "sub", "mul", "div"}) {
+    OpInfo op = binaryOp(name, inferBroadcast);
+    op.inPlace = true;
+    ops.push_back(std::move(op));
+  }
   ops.push_back(binaryOp("matmul", inferMatmul));
 }

@@ -227,6 +227,7 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
       {requiredAttr("units", AttrType::Int, 1),
        optionalAttr("flatten", AttrType::Bool, Attribute::boolean(true))},
       inferDense));
+  ops.back().acceptsActivation = true;
 
   ops.push_back(makeOp(
       "conv2d", {"x", "weight", "bias"}, 2,
@@ -237,6 +238,7 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
        optionalAttr("dilation", AttrType::IntPair, intPair(1, 1), 1),
        optionalAttr("groups", AttrType::Int, Attribute::integer(1), 1)},
       inferConv2D));
+  ops.back().acceptsActivation = true;
 
   for (llvm::StringRef name : {"max_pool2d", "avg_pool2d"}) {
     std::vector<AttrSpec> attrs = {
@@ -244,6 +246,7 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
         optionalAttr("stride", AttrType::IntPair, std::nullopt, 1),
         optionalAttr("padding", AttrType::IntPair, intPair(0, 0), 0),
         optionalAttr("ceil_mode", AttrType::Bool, Attribute::boolean(false))};
+    attrs[1].defaultFrom = "kernel";
     // Gluon averages over the padded window by default.
     if (name == "avg_pool2d")
       attrs.push_back(optionalAttr("count_include_pad", AttrType::Bool,
@@ -254,12 +257,13 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
 
   ops.push_back(makeOp(
       "batch_norm", {"x", "gamma", "beta", "running_mean", "running_var"}, 5,
-      {optionalAttr("axis", AttrType::Int, Attribute::integer(1)),
+      {axisAttr(1),
        optionalAttr("eps", AttrType::Float, Attribute::floating(1e-5))},
       inferNorm));
+  ops.back().inPlace = true;
   ops.push_back(makeOp(
       "layer_norm", {"x", "gamma", "beta"}, 3,
-      {optionalAttr("axis", AttrType::Int, Attribute::integer(-1)),
+      {axisAttr(-1),
        optionalAttr("eps", AttrType::Float, Attribute::floating(1e-5))},
       inferNorm));
 

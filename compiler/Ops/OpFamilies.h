@@ -35,6 +35,14 @@ inline AttrSpec optionalAttr(llvm::StringRef name, AttrType type,
                   min, {}};
 }
 
+/// An axis attribute with a default; lowering normalises it.
+inline AttrSpec axisAttr(int64_t defaultAxis) {
+  AttrSpec spec = optionalAttr("axis", AttrType::Int,
+                               Attribute::integer(defaultAxis));
+  spec.isAxis = true;
+  return spec;
+}
+
 inline Attribute intPair(int64_t a, int64_t b) {
   return Attribute::list({Attribute::integer(a), Attribute::integer(b)});
 }

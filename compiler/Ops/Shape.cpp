@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "OpFamilies.h"
+#include "shapeflow/Runtime/Plan.h"
 
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -157,6 +158,16 @@ void inferTranspose(ShapeRuleContext &ctx) {
     ctx.equate(kResult, i, 0, perm[i]);
 }
 
+/// Without `perm`, transpose reverses the axes.
+void completeTranspose(const Node &node, std::vector<PlanAttr> &attrs) {
+  if (node.getAttr("perm"))
+    return;
+  std::vector<int64_t> perm;
+  for (int64_t i = node.getOperand(0).getType().getRank() - 1; i >= 0; --i)
+    perm.push_back(i);
+  attrs.push_back({"perm", std::move(perm)});
+}
+
 void inferConcat(ShapeRuleContext &ctx) {
   // Every operand has the rank of any operand (or of the result).
   std::optional<unsigned> rank = ctx.getRank(kResult);
@@ -209,6 +220,7 @@ void shapeflow::registerShapeOps(std::vector<OpInfo> &ops) {
   transpose.attrs = {
       optionalAttr("perm", AttrType::IntList, std::nullopt, 0)};
   transpose.inferShape = inferTranspose;
+  transpose.completeAttrs = completeTranspose;
   ops.push_back(std::move(transpose));
 
   OpInfo concat;
@@ -216,7 +228,7 @@ void shapeflow::registerShapeOps(std::vector<OpInfo> &ops) {
   concat.operands = {"x"};
   concat.numRequired = 1;
   concat.variadic = true;
-  concat.attrs = {optionalAttr("axis", AttrType::Int, Attribute::integer(1))};
+  concat.attrs = {axisAttr(1)};
   concat.inferShape = inferConcat;
   ops.push_back(std::move(concat));
 }

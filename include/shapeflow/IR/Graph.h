@@ -96,6 +96,9 @@ public:
   const std::optional<TensorType> &getDeclaredType() const {
     return declaredType;
   }
+  void setDeclaredType(std::optional<TensorType> type) {
+    declaredType = std::move(type);
+  }
   llvm::SMLoc getTypeLoc() const { return typeLoc; }
   /// Where the op name is written.
   llvm::SMLoc getLoc() const { return loc; }

@@ -29,6 +29,7 @@ namespace shapeflow {
 
 class Node;
 class ShapeRuleContext;
+struct PlanAttr;
 
 /// What an attribute accepts.
 enum class AttrType : uint8_t {
@@ -55,6 +56,11 @@ struct AttrSpec {
   std::optional<int64_t> min;
   /// Allowed names, for AttrType::Name.
   std::vector<llvm::StringRef> choices;
+  /// An axis of operand 0: lowering makes it non-negative.
+  bool isAxis = false;
+  /// Absent and without a default, it takes this attribute's value
+  /// (pooling's stride defaults to its kernel).
+  llvm::StringRef defaultFrom;
 };
 
 /// How the result's element type is chosen.
@@ -80,6 +86,21 @@ struct OpInfo {
   std::vector<DType> operandDTypes;
   /// The shape rule; see ShapeRuleContext.
   void (*inferShape)(ShapeRuleContext &ctx) = nullptr;
+
+  // Traits that lowering reads.
+
+  /// Its kernel may write its result over operand 0 when they have the
+  /// same shape and operand 0 dies at this step.
+  bool inPlace = false;
+  /// An elementwise activation that can run as the epilogue of an op that
+  /// accepts one.
+  bool isActivation = false;
+  /// Its kernel applies an `activation` epilogue (dense, conv2d).
+  bool acceptsActivation = false;
+  /// Fills in attributes whose default depends on the node (transpose's
+  /// perm); lowering has already converted every attribute it could.
+  void (*completeAttrs)(const Node &node,
+                        std::vector<PlanAttr> &attrs) = nullptr;
 
   const AttrSpec *findAttr(llvm::StringRef attrName) const;
   /// The operand's name for diagnostics; variadic operands are numbered.

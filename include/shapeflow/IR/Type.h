@@ -10,23 +10,13 @@
 #define SHAPEFLOW_IR_TYPE_H
 
 #include "shapeflow/IR/Dim.h"
+#include "shapeflow/Support/DType.h"
 
 #include "llvm/ADT/SmallVector.h"
 
 #include <optional>
 
 namespace shapeflow {
-
-/// Element types. f32 carries activations and parameters; i64 carries token
-/// ids into an embedding.
-enum class DType : uint8_t { F32, I64 };
-
-/// Returns "f32" or "i64".
-llvm::StringRef dtypeName(DType dtype);
-/// Parses "f32" or "i64".
-std::optional<DType> parseDType(llvm::StringRef name);
-/// Size of one element in bytes.
-unsigned dtypeSize(DType dtype);
 
 /// An element type with a shape of known or unknown rank.
 class TensorType {

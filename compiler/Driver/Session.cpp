@@ -1,0 +1,255 @@
+//===- Session.cpp - A graph, its parameters and its plans ----------------===//
+
+#include "shapeflow/Driver/Session.h"
+#include "shapeflow/Passes/Lowering.h"
+#include "shapeflow/Passes/ShapeInference.h"
+#include "shapeflow/Support/Diag.h"
+
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "session"
+
+using namespace shapeflow;
+
+namespace {
+
+/// A compiler type as a runtime partial shape (-1 for anything not a
+/// constant).
+std::vector<int64_t> partialShape(const TensorType &type) {
+  std::vector<int64_t> shape;
+  for (const Dim &d : type.getDims())
+    shape.push_back(d.isConstant() ? d.getConstant() : -1);
+  return shape;
+}
+
+std::string signatureKey(llvm::ArrayRef<TensorType> signature) {
+  std::string key;
+  for (const TensorType &t : signature)
+    key += t.str() + ";";
+  return key;
+}
+
+} // namespace
+
+std::vector<TensorType> shapeflow::signatureOf(llvm::ArrayRef<Tensor> inputs) {
+  std::vector<TensorType> signature;
+  for (const Tensor &t : inputs) {
+    llvm::SmallVector<Dim, 4> dims;
+    for (int64_t d : t.getShape())
+      dims.push_back(d);
+    signature.emplace_back(t.getDType(), dims);
+  }
+  return signature;
+}
+
+Session::Session(std::unique_ptr<Graph> g) : graph(std::move(g)) {
+  for (const auto &input : graph->getInputs())
+    declaredInputs.push_back(input->getType());
+}
+
+llvm::Expected<std::unique_ptr<Session>>
+Session::create(std::unique_ptr<Graph> graph) {
+  std::unique_ptr<Session> session(new Session(std::move(graph)));
+  if (llvm::Error err = session->createParams())
+    return std::move(err);
+  return std::move(session);
+}
+
+llvm::Error Session::createParams() {
+  // What the graph says before any binding gives the partial shapes.
+  if (llvm::Error err = inferShapes(*graph))
+    return err;
+  DiagCollector diags;
+  for (const Node *node : graph->getParams()) {
+    const TensorType &type = node->getResult().getType();
+    auto param = std::make_unique<Parameter>(
+        node->getName().str(), partialShape(type), type.hasRank(),
+        type.getDType());
+    if (const Attribute *spec = node->getAttr("init")) {
+      auto init = init::parse(spec->str());
+      if (!init) {
+        diags.error(node->getLoc(), "parameter '%{0}': {1}", node->getName(),
+                    llvm::toString(init.takeError()));
+        continue;
+      }
+      param->setOwnInit(*init);
+    }
+    params.add(std::move(param));
+  }
+  return diags.take();
+}
+
+llvm::Expected<InitSummary> Session::initialize(const InitPtr &init,
+                                                const InitOptions &options) {
+  std::lock_guard<std::mutex> lock(mutex);
+  InitSummary summary;
+  for (const auto &param : params) {
+    auto changed = param->initialize(init, options.seed, options.forceReinit);
+    if (!changed)
+      return changed.takeError();
+    if (!*changed)
+      ++summary.skipped;
+    else if (param->getState() == ParamState::Initialized)
+      ++summary.initialized;
+    else
+      ++summary.deferred;
+  }
+  return summary;
+}
+
+void Session::pinParameterShapes() {
+  // Known parameter shapes constrain inference like declared types, so a
+  // signature that contradicts them is reported by the solver, naming the
+  // parameter, the op and both values.
+  for (const Node *node : graph->getParams()) {
+    const Parameter *param = params.lookup(node->getName());
+    if (!param->hasRank())
+      continue;
+    llvm::SmallVector<Dim, 4> dims;
+    for (int64_t d : param->getShape())
+      dims.push_back(d < 0 ? Dim::unknown() : Dim(d));
+    const_cast<Node *>(node)->setDeclaredType(
+        TensorType(param->getDType(), dims));
+  }
+}
+
+llvm::Expected<std::shared_ptr<const Executor>>
+Session::compile(llvm::ArrayRef<TensorType> signature) {
+  if (signature.size() != declaredInputs.size())
+    return makeError({}, "graph '{0}' takes {1} inputs, got {2}",
+                     graph->getName(), declaredInputs.size(),
+                     signature.size());
+
+  // Start from the graph as declared, then bind and infer.
+  graph->resetTypes();
+  std::vector<InputBinding> bindings;
+  for (size_t i = 0; i < signature.size(); ++i) {
+    Value &input = *graph->getInputs()[i];
+    input.setType(declaredInputs[i]);
+    bindings.push_back({input.getName().str(), signature[i], ""});
+  }
+  pinParameterShapes();
+  if (llvm::Error err = bindInputs(*graph, bindings))
+    return std::move(err);
+  ShapeInferenceOptions options;
+  options.requireComplete = true;
+  if (llvm::Error err = inferShapes(*graph, options))
+    return std::move(err);
+
+  // Complete the parameters, in graph order; deferred ones fill now.
+  for (const Node *node : graph->getParams()) {
+    Parameter *param = params.lookup(node->getName());
+    std::vector<int64_t> shape = partialShape(node->getResult().getType());
+    if (llvm::Error err = param->setShape(shape))
+      return std::move(err);
+  }
+
+  auto plan = lowerToPlan(*graph);
+  if (!plan)
+    return plan.takeError();
+  auto executor =
+      Executor::create(std::make_shared<const Plan>(std::move(*plan)));
+  if (!executor)
+    return executor.takeError();
+  return std::make_shared<const Executor>(std::move(*executor));
+}
+
+llvm::Expected<std::shared_ptr<const Executor>>
+Session::prepare(llvm::ArrayRef<TensorType> signature) {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::string key = signatureKey(signature);
+  if (auto it = plans.find(key); it != plans.end())
+    return it->second;
+  LLVM_DEBUG(llvm::dbgs() << "compiling " << graph->getName() << " for "
+                          << key << '\n');
+  auto executor = compile(signature);
+  if (!executor)
+    return executor.takeError();
+  plans[key] = *executor;
+  return *executor;
+}
+
+llvm::Expected<std::vector<Tensor>>
+Session::run(llvm::ArrayRef<Tensor> inputs, const RunOptions &options) {
+  auto executor = prepare(signatureOf(inputs));
+  if (!executor)
+    return executor.takeError();
+
+  std::vector<const Tensor *> paramData;
+  for (const PlanParam &p : (*executor)->getPlan().params) {
+    auto data = params.lookup(p.name)->data();
+    if (!data)
+      return data.takeError();
+    paramData.push_back(&*data);
+  }
+
+  // Borrow a workspace so concurrent runs never share an arena.
+  std::unique_ptr<Workspace> workspace;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!idleWorkspaces.empty()) {
+      workspace = std::move(idleWorkspaces.back());
+      idleWorkspaces.pop_back();
+    }
+  }
+  if (!workspace)
+    workspace = std::make_unique<Workspace>();
+  auto outputs = (*executor)->run(inputs, paramData, *workspace, options);
+  std::lock_guard<std::mutex> lock(mutex);
+  idleWorkspaces.push_back(std::move(workspace));
+  return outputs;
+}
+
+size_t Session::getNumPlans() const {
+  std::lock_guard<std::mutex> lock(mutex);
+  return plans.size();
+}
+
+llvm::Error Session::loadParams(llvm::ArrayRef<NamedTensor> tensors) {
+  std::lock_guard<std::mutex> lock(mutex);
+  DiagCollector diags;
+  llvm::StringMap<const Tensor *> byName;
+  for (const auto &[name, tensor] : tensors) {
+    byName[name] = &tensor;
+    if (!params.lookup(name))
+      diags.error({}, "the file has a tensor '{0}', which is not a "
+                  "parameter of graph '{1}'",
+                  name, graph->getName());
+  }
+  // Check every parameter against a scratch copy before changing any.
+  for (const auto &param : params) {
+    const Tensor *tensor = byName.lookup(param->getName());
+    if (!tensor) {
+      diags.error({}, "the file has no tensor for parameter '{0}'",
+                  param->getName());
+      continue;
+    }
+    Parameter probe(param->getName().str(), param->getShape().vec(),
+                    param->hasRank(), param->getDType());
+    diags.add(probe.setData(*tensor));
+  }
+  if (diags.getCount())
+    return diags.take();
+  for (const auto &param : params)
+    llvm::cantFail(param->setData(byName.lookup(param->getName())->clone()));
+  // Shapes may have changed: plans compiled before would be stale.
+  plans.clear();
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<NamedTensor>> Session::saveParams() const {
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<NamedTensor> tensors;
+  DiagCollector diags;
+  for (const auto &param : params) {
+    auto data = param->data();
+    if (!data) {
+      diags.add(data.takeError());
+      continue;
+    }
+    tensors.emplace_back(param->getName().str(), *data);
+  }
+  if (diags.getCount())
+    return diags.take();
+  return std::move(tensors);
+}
