@@ -217,17 +217,22 @@ llvm::StringRef shapeflow::roleName(ParamRole role) {
   return "weight";
 }
 
-ParamRole shapeflow::roleFromName(llvm::StringRef name) {
-  llvm::StringRef last = name.rsplit('.').second;
-  if (last.empty())
-    last = name;
-  return llvm::StringSwitch<ParamRole>(last)
+std::optional<ParamRole> shapeflow::parseRole(llvm::StringRef word) {
+  return llvm::StringSwitch<std::optional<ParamRole>>(word)
+      .Case("weight", ParamRole::Weight)
       .Case("bias", ParamRole::Bias)
       .Case("beta", ParamRole::Beta)
       .Case("gamma", ParamRole::Gamma)
       .Case("running_mean", ParamRole::RunningMean)
       .Case("running_var", ParamRole::RunningVar)
-      .Default(ParamRole::Weight);
+      .Default(std::nullopt);
+}
+
+ParamRole shapeflow::roleFromName(llvm::StringRef name) {
+  llvm::StringRef last = name.rsplit('.').second;
+  if (last.empty())
+    last = name;
+  return parseRole(last).value_or(ParamRole::Weight);
 }
 
 llvm::Expected<Fans> shapeflow::computeFans(llvm::StringRef name,

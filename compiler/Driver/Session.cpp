@@ -5,6 +5,7 @@
 #include "shapeflow/Passes/ShapeInference.h"
 #include "shapeflow/Support/Diag.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "session"
@@ -20,6 +21,19 @@ std::vector<int64_t> partialShape(const TensorType &type) {
   for (const Dim &d : type.getDims())
     shape.push_back(d.isConstant() ? d.getConstant() : -1);
   return shape;
+}
+
+/// A parameter's role: as stated by `role=`, else the name of the operand
+/// slot its first user puts it in (batch_norm's `gamma`, dense's `bias`),
+/// else what its own name suggests.
+ParamRole roleOf(const Node &param, const Node *user, unsigned slot) {
+  if (const Attribute *role = param.getAttr("role"))
+    if (std::optional<ParamRole> r = parseRole(role->getText()))
+      return *r;
+  if (user)
+    if (std::optional<ParamRole> r = parseRole(user->getOp().operandName(slot)))
+      return *r;
+  return roleFromName(param.getName());
 }
 
 std::string signatureKey(llvm::ArrayRef<TensorType> signature) {
@@ -59,12 +73,19 @@ llvm::Error Session::createParams() {
   // What the graph says before any binding gives the partial shapes.
   if (llvm::Error err = inferShapes(*graph))
     return err;
+  llvm::DenseMap<const Value *, std::pair<const Node *, unsigned>> firstUse;
+  for (const auto &node : graph->getNodes())
+    for (unsigned i = 0; i < node->getNumOperands(); ++i)
+      firstUse.try_emplace(&node->getOperand(i), node.get(), i);
+
   DiagCollector diags;
   for (const Node *node : graph->getParams()) {
     const TensorType &type = node->getResult().getType();
     auto param = std::make_unique<Parameter>(
         node->getName().str(), partialShape(type), type.hasRank(),
         type.getDType());
+    auto [user, slot] = firstUse.lookup(&node->getResult());
+    param->setRole(roleOf(*node, user, slot));
     if (const Attribute *spec = node->getAttr("init")) {
       auto init = init::parse(spec->str());
       if (!init) {

@@ -97,6 +97,11 @@ void normalize(Poly &p) {
   }
   llvm::erase_if(merged, [](const Term &t) { return t.coeff == 0; });
   p.terms = std::move(merged);
+  // INT64_MIN has no negation and no literal that reads back: treat it as
+  // an overflow, as Dim(int64_t) does.
+  if (p.constant == INT64_MIN ||
+      llvm::any_of(p.terms, [](const Term &t) { return t.coeff == INT64_MIN; }))
+    p.invalid = true;
 }
 
 Poly toPoly(const Dim &d) {
@@ -154,10 +159,8 @@ std::string printPoly(const Poly &p) {
   llvm::raw_string_ostream os(text);
   bool first = true;
   for (const Term &t : p.terms) {
-    // Negating INT64_MIN is undefined; such a coefficient came from
-    // overflow-free arithmetic only if a user wrote it, so print it raw.
-    int64_t magnitude = t.coeff < 0 ? -static_cast<uint64_t>(t.coeff)
-                                    : static_cast<uint64_t>(t.coeff);
+    // normalize() never leaves INT64_MIN, so the magnitude fits.
+    int64_t magnitude = t.coeff < 0 ? -t.coeff : t.coeff;
     if (first) {
       if (t.coeff < 0)
         os << '-';
@@ -171,7 +174,7 @@ std::string printPoly(const Poly &p) {
   if (p.constant > 0)
     os << " + " << p.constant;
   else if (p.constant < 0)
-    os << " - " << -static_cast<uint64_t>(p.constant);
+    os << " - " << -p.constant;
   return text;
 }
 

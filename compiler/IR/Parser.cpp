@@ -76,8 +76,26 @@ private:
   llvm::Expected<Dim> parseDimUnary();
   llvm::Expected<Dim> parseDimPrimary();
 
+  /// Counts nesting (parentheses, lists, unary minus) so that hostile
+  /// input cannot exhaust the stack through recursion.
+  class DepthGuard {
+  public:
+    explicit DepthGuard(Parser &p) : p(p) { ++p.depth; }
+    ~DepthGuard() { --p.depth; }
+    bool tooDeep() const { return p.depth > kMaxDepth; }
+
+  private:
+    Parser &p;
+  };
+  static constexpr unsigned kMaxDepth = 200;
+  llvm::Error tooDeep() const {
+    return errorHere("nesting is deeper than " + llvm::Twine(kMaxDepth) +
+                     " levels");
+  }
+
   Lexer lexer;
   Token tok;
+  unsigned depth = 0;
   DiagCollector diags; // errors that do not stop the parse
   std::vector<OperandRef> returns;
 };
@@ -112,11 +130,12 @@ llvm::Expected<std::unique_ptr<Module>> Parser::parseModule() {
   auto module = std::make_unique<Module>();
   llvm::StringMap<llvm::SMLoc> graphNames;
   while (!tok.is(Kind::Eof)) {
+    // A syntax error ends the parse; errors found before it still count.
     if (!tok.isKeyword("graph"))
-      return expected("'graph'");
+      return llvm::joinErrors(diags.take(), expected("'graph'"));
     auto graph = parseGraph();
     if (!graph)
-      return graph.takeError();
+      return llvm::joinErrors(diags.take(), graph.takeError());
     auto [it, inserted] =
         graphNames.try_emplace((*graph)->getName(), (*graph)->getLoc());
     if (!inserted)
@@ -324,6 +343,9 @@ llvm::Expected<Attribute> Parser::parseNumber(bool negative) {
 }
 
 llvm::Expected<Attribute> Parser::parseAttrValue() {
+  DepthGuard guard(*this);
+  if (guard.tooDeep())
+    return tooDeep();
   if (consumeIf(Kind::Minus)) {
     if (!tok.is(Kind::Int) && !tok.is(Kind::Float))
       return expected("a number after '-'");
@@ -501,6 +523,9 @@ llvm::Expected<Dim> Parser::parseDimProduct() {
 }
 
 llvm::Expected<Dim> Parser::parseDimUnary() {
+  DepthGuard guard(*this);
+  if (guard.tooDeep())
+    return tooDeep();
   if (consumeIf(Kind::Minus)) {
     auto operand = parseDimUnary();
     if (!operand)

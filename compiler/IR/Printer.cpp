@@ -118,9 +118,14 @@ void shapeflow::printModuleJSON(const Module &module, llvm::raw_ostream &os) {
 // DOT
 //===----------------------------------------------------------------------===//
 
+/// Writes a quoted DOT string; a newline becomes DOT's `\n` line break.
 static void printDotString(llvm::raw_ostream &os, llvm::StringRef s) {
   os << '"';
   for (char c : s) {
+    if (c == '\n') {
+      os << "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\')
       os << '\\';
     os << c;
@@ -142,7 +147,7 @@ void shapeflow::printModuleDot(const Module &module, llvm::raw_ostream &os) {
       os << "  ";
       printDotString(os, "%" + node->getName().str());
       os << " [label=";
-      printDotString(os, ("%" + node->getName() + "\\n" + node->getOpName())
+      printDotString(os, ("%" + node->getName() + "\n" + node->getOpName())
                              .str());
       if (node->getOp().isParam())
         os << ", style=dashed";

@@ -20,7 +20,8 @@ static void inferUnary(ShapeRuleContext &ctx) { ctx.sameShape(0, kResult); }
 static void inferDropout(ShapeRuleContext &ctx) {
   double rate = ctx.getNode().getFloat("rate");
   if (!(rate >= 0 && rate < 1)) {
-    ctx.fail(llvm::formatv("rate={0} must lie in [0, 1)", rate).str());
+    ctx.fail("rate=" + ctx.getNode().getAttrOrDefault("rate")->str() +
+             " must lie in [0, 1)");
     return;
   }
   ctx.sameShape(0, kResult);

@@ -31,7 +31,10 @@ constexpr Slot kX = 0, kWeight = 1, kBias = 2;
 void inferDense(ShapeRuleContext &ctx) {
   const Node &node = ctx.getNode();
   int64_t units = node.getInt("units");
-  if (ctx.setRank(kWeight, 2))
+  // After a rank conflict (reported by setRank) the weight's dims are not
+  // there to constrain.
+  bool weightOk = ctx.setRank(kWeight, 2);
+  if (weightOk)
     ctx.assign(kWeight, 0, units, "units");
   if (ctx.getNumOperands() > kBias && ctx.setRank(kBias, 1))
     ctx.assign(kBias, 0, units, "units");
@@ -57,7 +60,8 @@ void inferDense(ShapeRuleContext &ctx) {
     for (unsigned i = 0; i + 1 < *rank; ++i)
       ctx.equate(kResult, i, kX, i);
     ctx.assign(kResult, *rank - 1, units, "units");
-    ctx.equate(kWeight, 1, kX, *rank - 1);
+    if (weightOk)
+      ctx.equate(kWeight, 1, kX, *rank - 1);
     return;
   }
 
@@ -66,6 +70,8 @@ void inferDense(ShapeRuleContext &ctx) {
     return;
   ctx.equate(kResult, 0, kX, 0);
   ctx.assign(kResult, 1, units, "units");
+  if (!weightOk)
+    return;
   llvm::SmallVector<DimRef, 4> features;
   for (unsigned i = 1; i < *rank; ++i)
     features.push_back({kX, i});
@@ -114,7 +120,8 @@ void inferConv2D(ShapeRuleContext &ctx) {
   }
 
   // weight [channels, C/groups, kh, kw], bias [channels]
-  if (ctx.setRank(kWeight, 4)) {
+  bool weightOk = ctx.setRank(kWeight, 4);
+  if (weightOk) {
     ctx.assign(kWeight, 0, channels, "channels");
     ctx.assign(kWeight, 2, kh, "kernel");
     ctx.assign(kWeight, 3, kw, "kernel");
@@ -128,7 +135,9 @@ void inferConv2D(ShapeRuleContext &ctx) {
 
   // Input channels and the weight's second dim determine each other.
   Dim c = ctx.getDim(kX, 1);
-  if (c.isDetermined()) {
+  if (!weightOk) {
+    // The weight's rank conflict is reported; nothing to relate.
+  } else if (c.isDetermined()) {
     if (std::optional<Dim> perGroup = exactDiv(c, groups))
       ctx.assign(kWeight, 1, *perGroup, "input channels / groups");
     else
@@ -179,8 +188,9 @@ void inferGlobalPool(ShapeRuleContext &ctx) {
 /// normalised axis.
 void inferNorm(ShapeRuleContext &ctx) {
   ctx.sameShape(kX, kResult);
+  llvm::SmallVector<bool, 4> vectorOk(ctx.getNumOperands());
   for (unsigned i = 1; i < ctx.getNumOperands(); ++i)
-    (void)ctx.setRank(i, 1);
+    vectorOk[i] = ctx.setRank(i, 1);
   std::optional<unsigned> rank = ctx.getRank(kX);
   if (!rank)
     return;
@@ -189,7 +199,8 @@ void inferNorm(ShapeRuleContext &ctx) {
   if (!axis)
     return;
   for (unsigned i = 1; i < ctx.getNumOperands(); ++i)
-    ctx.equate(i, 0, kX, *axis);
+    if (vectorOk[i])
+      ctx.equate(i, 0, kX, *axis);
 }
 
 void inferEmbedding(ShapeRuleContext &ctx) {

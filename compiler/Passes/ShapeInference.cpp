@@ -64,6 +64,7 @@ public:
 
 private:
   uint32_t valueOf(Slot slot) const;
+  bool hasDim(uint32_t v, unsigned i) const;
 
   Solver &solver;
   uint32_t nodeIndex;
@@ -508,12 +509,14 @@ void Solver::checkParamsAreConstant() {
         if (llvm::StringRef(symbols).find(s) == llvm::StringRef::npos)
           symbols += (symbols.empty() ? "" : ", ") + s.str();
       });
+    bool plural = symbols.find(',') != std::string::npos;
     diags.error(node->getLoc(),
                 llvm::formatv("parameter '%{0}' would have shape {1}, which "
-                              "depends on the input symbols {2}; a "
+                              "depends on the input symbol{2} {3}; a "
                               "parameter's shape must not change with the "
                               "input",
-                              node->getName(), type.shapeStr(), symbols)
+                              node->getName(), type.shapeStr(),
+                              plural ? "s" : "", symbols)
                     .str(),
                 {});
   }
@@ -544,16 +547,26 @@ bool NodeContext::setRank(Slot slot, unsigned rank) {
   return solver.setRank(nodeIndex, valueOf(slot), rank, slot);
 }
 
+bool NodeContext::hasDim(uint32_t v, unsigned i) const {
+  // Rules fix a rank before touching dims, and skip values whose rank
+  // conflicted. Should one not, reading another value's variable would give
+  // wrong results, so release builds ignore the access.
+  bool ok = solver.values[v].rank > int32_t(i);
+  assert(ok && "a shape rule used a dim of a value without that rank");
+  return ok;
+}
+
 Dim NodeContext::getDim(Slot slot, unsigned i) const {
   uint32_t v = valueOf(slot);
-  assert(solver.values[v].rank > int32_t(i) && "dim of an unranked value");
+  if (!hasDim(v, i))
+    return Dim::unknown();
   return solver.valueOfClass(solver.var(v, i));
 }
 
 void NodeContext::equate(Slot a, unsigned i, Slot b, unsigned j) {
   uint32_t va = valueOf(a), vb = valueOf(b);
-  assert(solver.values[va].rank > int32_t(i) &&
-         solver.values[vb].rank > int32_t(j) && "equating unranked values");
+  if (!hasDim(va, i) || !hasDim(vb, j))
+    return;
   solver.unify(nodeIndex, solver.var(va, i), solver.var(vb, j), {a, i},
                {b, j});
 }
@@ -561,7 +574,8 @@ void NodeContext::equate(Slot a, unsigned i, Slot b, unsigned j) {
 void NodeContext::assign(Slot slot, unsigned i, Dim value,
                          llvm::StringRef why) {
   uint32_t v = valueOf(slot);
-  assert(solver.values[v].rank > int32_t(i) && "assigning an unranked value");
+  if (!hasDim(v, i))
+    return;
   solver.determine(nodeIndex, solver.var(v, i), value, {slot, i}, why);
 }
 
@@ -601,14 +615,16 @@ static void checkBinding(const Graph &graph, const InputBinding &binding,
 
   for (unsigned i = 0; i < declared.getRank(); ++i) {
     const Dim &have = declared.getDim(i), &want = binding.type.getDim(i);
-    if (have.isUnknown() || have == want)
+    // A `?` in the binding keeps what is declared.
+    if (have.isUnknown() || want.isUnknown() || have == want)
       continue;
     if (!have.isSymbol())
       return mismatch(llvm::formatv(" (dim {0} differs)", i).str());
     auto [it, inserted] = symbolValues.try_emplace(have.str(), want);
     if (!inserted && it->second != want)
-      diags.error({}, "symbol {0} is bound to both {1} and {2}", have,
-                  it->second, want);
+      diags.error({}, "symbol {0} of graph '{1}' is bound to both {2} and "
+                  "{3}",
+                  have, graph.getName(), it->second, want);
   }
 }
 
@@ -616,8 +632,19 @@ llvm::Error shapeflow::bindInputs(Graph &graph,
                                   llvm::ArrayRef<InputBinding> bindings) {
   DiagCollector diags;
   llvm::StringMap<Dim> symbolValues;
-  for (const InputBinding &binding : bindings)
-    checkBinding(graph, binding, symbolValues, diags);
+  llvm::StringMap<TensorType> seen;
+  for (const InputBinding &binding : bindings) {
+    auto [it, inserted] = seen.try_emplace(binding.name, binding.type);
+    if (inserted) {
+      checkBinding(graph, binding, symbolValues, diags);
+      continue;
+    }
+    // Saying the same thing twice is harmless; two answers are not.
+    if (it->second != binding.type)
+      diags.error({}, "input '%{0}' of graph '{1}' is bound to both {2} and "
+                  "{3}",
+                  binding.name, graph.getName(), it->second, binding.type);
+  }
   if (diags.getCount())
     return diags.take();
 
@@ -635,13 +662,14 @@ llvm::Error shapeflow::bindInputs(Graph &graph,
       continue;
     const InputBinding *bound = nullptr;
     for (const InputBinding &binding : bindings)
-      if (binding.name == input->getName())
+      if (binding.name == input->getName() && !bound)
         bound = &binding;
     llvm::SmallVector<Dim, 4> dims;
     for (unsigned i = 0; i < declared.getRank(); ++i) {
       Dim d = declared.getDim(i);
-      dims.push_back(bound && d.isUnknown() ? bound->type.getDim(i)
-                                            : d.substitute(lookup));
+      bool fromBinding = bound && d.isUnknown();
+      dims.push_back(fromBinding ? bound->type.getDim(i)
+                                 : d.substitute(lookup));
     }
     input->setType(TensorType(declared.getDType(), dims));
   }

@@ -91,6 +91,11 @@ void verifyOperands(const Node &node, DiagCollector &diags) {
   if (n >= op.numRequired && (op.variadic || n <= max))
     return;
   std::string expected;
+  if (max == 0) {
+    diags.error(node.getLoc(), "{0} takes no operands, got {1}",
+                node.describe(), n);
+    return;
+  }
   if (op.variadic)
     expected = llvm::formatv("{0} or more operands", op.numRequired);
   else if (op.numRequired == max)
@@ -125,6 +130,16 @@ void verifyAttributes(const Node &node, DiagCollector &diags) {
       diags.error(attr.loc, "{0}: attribute '{1}' must be {2}, got {3}",
                   node.describe(), attr.name, attrTypeName(spec->type),
                   attr.value);
+      continue;
+    }
+    if (!spec->choices.empty() &&
+        !llvm::is_contained(spec->choices, attr.value.getText())) {
+      std::string list;
+      for (llvm::StringRef c : spec->choices)
+        list += (list.empty() ? "" : ", ") + c.str();
+      diags.error(attr.loc, "{0}: attribute '{1}' must be one of {2}, got "
+                  "{3}",
+                  node.describe(), attr.name, list, attr.value);
       continue;
     }
     for (int64_t v : integersOf(attr.value)) {

@@ -8,6 +8,7 @@
 
 #include "shapeflow/IR/Parser.h"
 #include "shapeflow/IR/Printer.h"
+#include "shapeflow/Passes/Lowering.h"
 #include "shapeflow/Passes/ShapeInference.h"
 #include "shapeflow/Passes/Verifier.h"
 #include "shapeflow/Support/Diag.h"
@@ -52,6 +53,10 @@ cl::opt<Format> format(
 cl::opt<bool> params("params",
                      cl::desc("Print a table of parameters instead"),
                      cl::cat(category));
+cl::opt<bool> plan("plan",
+                   cl::desc("Print the compiled plan (kernel steps and the "
+                            "memory layout); needs concrete shapes"),
+                   cl::cat(category));
 cl::opt<bool> noInfer("no-infer",
                       cl::desc("Print the graph as written, without shape "
                                "inference"),
@@ -113,22 +118,36 @@ llvm::Error process(Module &module) {
   return diags.take();
 }
 
-void print(const Module &module, llvm::raw_ostream &os) {
+llvm::Error print(const Module &module, llvm::raw_ostream &os) {
+  if (plan) {
+    DiagCollector diags;
+    for (const std::unique_ptr<Graph> &graph : module.graphs) {
+      auto lowered = lowerToPlan(*graph);
+      if (!lowered) {
+        diags.add(lowered.takeError());
+        continue;
+      }
+      os << "graph " << graph->getName() << ' ';
+      lowered->print(os);
+    }
+    return diags.take();
+  }
   if (params) {
     printParamTable(module, os);
-    return;
+    return llvm::Error::success();
   }
   switch (format) {
   case Format::Text:
     printModule(module, os);
-    return;
+    break;
   case Format::JSON:
     printModuleJSON(module, os);
-    return;
+    break;
   case Format::Dot:
     printModuleDot(module, os);
-    return;
+    break;
   }
+  return llvm::Error::success();
 }
 
 } // namespace
@@ -136,6 +155,9 @@ void print(const Module &module, llvm::raw_ostream &os) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "graph-dump (shapeflow) 0.1\n";
+  });
   // --stats is LLVM's own option (it cannot be registered twice): show it.
   cl::Option *statsOption = cl::getRegisteredOptions().lookup("stats");
   if (statsOption) {
@@ -151,6 +173,8 @@ int main(int argc, char **argv) {
     std::vector<const char *> types;
     for (const std::string &t : trace)
       types.push_back(t.c_str());
+    // A macro under NDEBUG, a function of namespace llvm otherwise.
+    using namespace llvm;
     setCurrentDebugTypes(types.data(), types.size());
   }
 
@@ -169,6 +193,14 @@ int main(int argc, char **argv) {
   if (printDiagnostics(std::move(err), &srcMgr, "graph-dump", llvm::errs()))
     return 1;
 
+  // Render everything first: on an error nothing is written, and an
+  // existing -o file is left alone.
+  std::string text;
+  llvm::raw_string_ostream textStream(text);
+  if (llvm::Error err = print(**module, textStream)) {
+    printDiagnostics(std::move(err), &srcMgr, "graph-dump", llvm::errs());
+    return 1;
+  }
   std::error_code ec;
   llvm::ToolOutputFile out(outputPath, ec, llvm::sys::fs::OF_None);
   if (ec) {
@@ -176,7 +208,7 @@ int main(int argc, char **argv) {
         << "cannot write '" << outputPath << "': " << ec.message() << '\n';
     return 1;
   }
-  print(**module, out.os());
+  out.os() << textStream.str();
   out.keep();
   if (statsOption && llvm::AreStatisticsEnabled()) {
     llvm::PrintStatistics(llvm::errs());

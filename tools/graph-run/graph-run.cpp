@@ -193,6 +193,9 @@ void benchmark(Session &session, llvm::ArrayRef<Tensor> inputs,
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "graph-run (shapeflow) 0.1\n";
+  });
   cl::ParseCommandLineOptions(argc, argv,
                               "graph-run: run a shapeflow graph end to end\n");
   exitOnError.setBanner("graph-run: error: ");

@@ -23,6 +23,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,8 +47,12 @@ public:
 
   /// An unknown dimension, printed `?`.
   Dim() = default;
-  /// A known size (implicit, so `Dim d = 3;` reads naturally).
-  Dim(int64_t value) : kind(Kind::Constant), value(value) {}
+  /// A known size (implicit, so `Dim d = 3;` reads naturally). INT64_MIN
+  /// has no negation and no Python literal that reads back, so it is
+  /// treated as an overflow: the dimension is invalid.
+  Dim(int64_t value)
+      : kind(value == INT64_MIN ? Kind::Invalid : Kind::Constant),
+        value(value == INT64_MIN ? 0 : value) {}
 
   static Dim unknown() { return Dim(); }
   static Dim invalid();

@@ -22,6 +22,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace shapeflow {
@@ -40,6 +41,8 @@ enum class ParamRole : uint8_t {
 };
 
 llvm::StringRef roleName(ParamRole role);
+/// Parses a role's name ("bias", "running_var", ...).
+std::optional<ParamRole> parseRole(llvm::StringRef word);
 /// The role a name implies by its last component (`conv1.bias` is a Bias,
 /// `bn.running_var` a RunningVar); anything else is a Weight.
 ParamRole roleFromName(llvm::StringRef name);
