@@ -39,7 +39,7 @@ std::string Parameter::shapeStr() const {
   return rankKnown ? formatShape(shape) : "[*]";
 }
 
-llvm::Error Parameter::setShape(llvm::ArrayRef<int64_t> complete) {
+llvm::Error Parameter::mergeShape(llvm::ArrayRef<int64_t> complete) {
   auto conflict = [&] {
     return paramError(llvm::formatv("parameter '{0}' has shape {1}, which "
                                     "cannot become {2}",
@@ -57,6 +57,12 @@ llvm::Error Parameter::setShape(llvm::ArrayRef<int64_t> complete) {
       merged[i] = shape[i];
   shape = std::move(merged);
   rankKnown = true;
+  return llvm::Error::success();
+}
+
+llvm::Error Parameter::setShape(llvm::ArrayRef<int64_t> complete) {
+  if (llvm::Error err = mergeShape(complete))
+    return err;
   if (state == ParamState::Deferred && hasCompleteShape())
     return fill();
   return llvm::Error::success();
@@ -101,6 +107,7 @@ llvm::Error Parameter::fill() {
   tensor = std::move(*fresh);
   state = ParamState::Initialized;
   ++initCount;
+  ++version;
   return llvm::Error::success();
 }
 
@@ -110,10 +117,12 @@ llvm::Error Parameter::setData(Tensor data) {
                                     "given is {2}",
                                     name, dtypeName(dtype),
                                     dtypeName(data.getDType())));
-  if (llvm::Error err = setShape(data.getShape()))
+  // Loaded data replaces any pending initializer: it must not run.
+  if (llvm::Error err = mergeShape(data.getShape()))
     return err;
   tensor = std::move(data);
   state = ParamState::Initialized;
+  ++version;
   return llvm::Error::success();
 }
 

@@ -3,6 +3,7 @@
 #include "shapeflow/Driver/Session.h"
 #include "shapeflow/Passes/Lowering.h"
 #include "shapeflow/Passes/ShapeInference.h"
+#include "shapeflow/Runtime/Derive.h"
 #include "shapeflow/Support/Diag.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -56,14 +57,18 @@ std::vector<TensorType> shapeflow::signatureOf(llvm::ArrayRef<Tensor> inputs) {
   return signature;
 }
 
-Session::Session(std::unique_ptr<Graph> g) : graph(std::move(g)) {
+Session::Session(std::unique_ptr<Graph> g, LoweringOptions lowering)
+    : graph(std::move(g)), lowering(lowering) {
   for (const auto &input : graph->getInputs())
     declaredInputs.push_back(input->getType());
+  for (const auto &node : graph->getNodes())
+    declaredNodeTypes.push_back(node->getDeclaredType());
 }
 
 llvm::Expected<std::unique_ptr<Session>>
-Session::create(std::unique_ptr<Graph> graph) {
-  std::unique_ptr<Session> session(new Session(std::move(graph)));
+Session::create(std::unique_ptr<Graph> graph, LoweringOptions lowering) {
+  std::unique_ptr<Session> session(
+      new Session(std::move(graph), lowering));
   if (llvm::Error err = session->createParams())
     return std::move(err);
   return std::move(session);
@@ -141,7 +146,10 @@ Session::compile(llvm::ArrayRef<TensorType> signature) {
                      graph->getName(), declaredInputs.size(),
                      signature.size());
 
-  // Start from the graph as declared, then bind and infer.
+  // Start from the graph as declared (binding substitutes symbols into
+  // declared types), then bind and infer.
+  for (size_t i = 0; i < graph->getNodes().size(); ++i)
+    graph->getNodes()[i]->setDeclaredType(declaredNodeTypes[i]);
   graph->resetTypes();
   std::vector<InputBinding> bindings;
   for (size_t i = 0; i < signature.size(); ++i) {
@@ -165,7 +173,7 @@ Session::compile(llvm::ArrayRef<TensorType> signature) {
       return std::move(err);
   }
 
-  auto plan = lowerToPlan(*graph);
+  auto plan = lowerToPlan(*graph, lowering);
   if (!plan)
     return plan.takeError();
   auto executor =
@@ -180,34 +188,72 @@ Session::prepare(llvm::ArrayRef<TensorType> signature) {
   std::lock_guard<std::mutex> lock(mutex);
   std::string key = signatureKey(signature);
   if (auto it = plans.find(key); it != plans.end())
-    return it->second;
+    return it->second.executor;
   LLVM_DEBUG(llvm::dbgs() << "compiling " << graph->getName() << " for "
                           << key << '\n');
   auto executor = compile(signature);
   if (!executor)
     return executor.takeError();
-  plans[key] = *executor;
+  CompiledPlan &compiled = plans[key];
+  compiled.executor = *executor;
+  size_t numParams = (*executor)->getPlan().params.size();
+  compiled.derived.resize(numParams);
+  compiled.sourceVersions.resize(numParams);
   return *executor;
 }
 
 llvm::Expected<std::vector<Tensor>>
+Session::gatherParams(CompiledPlan &compiled) {
+  const Plan &plan = compiled.executor->getPlan();
+  std::vector<Tensor> values(plan.params.size());
+  std::vector<uint64_t> versions(plan.params.size(), 0);
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    const PlanParam &p = plan.params[i];
+    if (!p.isDerived()) {
+      const Parameter *param = params.lookup(p.name);
+      auto data = param->data();
+      if (!data)
+        return data.takeError();
+      values[i] = *data; // shares the storage, so a re-fill cannot race
+      versions[i] = param->getVersion();
+      continue;
+    }
+
+    // Sources precede derived parameters in Plan::params.
+    std::vector<uint64_t> now;
+    std::vector<const Tensor *> sources;
+    for (uint32_t src : p.sources) {
+      now.push_back(versions[src]);
+      sources.push_back(&values[src]);
+    }
+    if (compiled.sourceVersions[i] != now || now.empty()) {
+      auto derived = deriveParam(p, sources);
+      if (!derived)
+        return derived.takeError();
+      compiled.derived[i] = std::move(*derived);
+      compiled.sourceVersions[i] = std::move(now);
+    }
+    values[i] = compiled.derived[i];
+  }
+  return std::move(values);
+}
+
+llvm::Expected<std::vector<Tensor>>
 Session::run(llvm::ArrayRef<Tensor> inputs, const RunOptions &options) {
-  auto executor = prepare(signatureOf(inputs));
+  std::vector<TensorType> signature = signatureOf(inputs);
+  auto executor = prepare(signature);
   if (!executor)
     return executor.takeError();
 
-  std::vector<const Tensor *> paramData;
-  for (const PlanParam &p : (*executor)->getPlan().params) {
-    auto data = params.lookup(p.name)->data();
-    if (!data)
-      return data.takeError();
-    paramData.push_back(&*data);
-  }
-
   // Borrow a workspace so concurrent runs never share an arena.
   std::unique_ptr<Workspace> workspace;
+  std::vector<Tensor> paramValues;
   {
     std::lock_guard<std::mutex> lock(mutex);
+    auto values = gatherParams(plans[signatureKey(signature)]);
+    if (!values)
+      return values.takeError();
+    paramValues = std::move(*values);
     if (!idleWorkspaces.empty()) {
       workspace = std::move(idleWorkspaces.back());
       idleWorkspaces.pop_back();
@@ -215,6 +261,9 @@ Session::run(llvm::ArrayRef<Tensor> inputs, const RunOptions &options) {
   }
   if (!workspace)
     workspace = std::make_unique<Workspace>();
+  std::vector<const Tensor *> paramData;
+  for (const Tensor &t : paramValues)
+    paramData.push_back(&t);
   auto outputs = (*executor)->run(inputs, paramData, *workspace, options);
   std::lock_guard<std::mutex> lock(mutex);
   idleWorkspaces.push_back(std::move(workspace));

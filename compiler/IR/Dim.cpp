@@ -560,6 +560,10 @@ Dim shapeflow::operator+(const Dim &a, const Dim &b) {
       return Dim::invalid();
     return sum;
   }
+  if (b == Dim(int64_t(0)))
+    return a;
+  if (a == Dim(int64_t(0)))
+    return b;
   return fromPoly(addPoly(toPoly(a), toPoly(b)));
 }
 

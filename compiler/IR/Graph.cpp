@@ -176,41 +176,68 @@ llvm::Error
 Graph::reportCycle(const std::vector<unsigned> &pending,
                    const std::vector<std::vector<unsigned>> &users) const {
   // Nodes left with pending operands are on a cycle or downstream of one.
-  // Peel off those downstream (no user left among the rest) to keep the
-  // message to the cycle itself.
+  // The cycles themselves are the strongly connected components with more
+  // than one node (or a node that uses itself): Tarjan's algorithm, made
+  // iterative so that a long cycle cannot exhaust the stack.
   std::vector<bool> left(nodes.size());
-  std::vector<unsigned> usersLeft(nodes.size(), 0);
-  std::vector<std::vector<unsigned>> operandsOf(nodes.size());
   for (unsigned i = 0; i < nodes.size(); ++i)
     left[i] = pending[i] != 0;
-  for (unsigned i = 0; i < nodes.size(); ++i) {
-    if (!left[i])
+  constexpr unsigned kUnvisited = ~0u;
+  std::vector<unsigned> index(nodes.size(), kUnvisited), low(nodes.size());
+  std::vector<bool> onStack(nodes.size()), onCycle(nodes.size());
+  std::vector<unsigned> stack;
+  std::vector<std::pair<unsigned, unsigned>> frames; // node, next user
+  unsigned counter = 0;
+  for (unsigned root = 0; root < nodes.size(); ++root) {
+    if (!left[root] || index[root] != kUnvisited)
       continue;
-    for (unsigned u : users[i]) {
-      if (!left[u])
+    frames.push_back({root, 0});
+    index[root] = low[root] = counter++;
+    stack.push_back(root);
+    onStack[root] = true;
+    while (!frames.empty()) {
+      auto &[v, next] = frames.back();
+      if (next < users[v].size()) {
+        unsigned w = users[v][next++];
+        if (!left[w])
+          continue;
+        if (index[w] == kUnvisited) {
+          index[w] = low[w] = counter++;
+          stack.push_back(w);
+          onStack[w] = true;
+          frames.push_back({w, 0});
+        } else if (onStack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
         continue;
-      ++usersLeft[i];
-      operandsOf[u].push_back(i);
+      }
+      unsigned done = v;
+      frames.pop_back();
+      if (!frames.empty())
+        low[frames.back().first] = std::min(low[frames.back().first], low[done]);
+      if (low[done] != index[done])
+        continue;
+      // `done` roots a component: pop it.
+      std::vector<unsigned> component;
+      unsigned w;
+      do {
+        w = stack.back();
+        stack.pop_back();
+        onStack[w] = false;
+        component.push_back(w);
+      } while (w != done);
+      bool selfLoop = llvm::is_contained(users[done], done);
+      if (component.size() > 1 || selfLoop)
+        for (unsigned c : component)
+          onCycle[c] = true;
     }
-  }
-  std::vector<unsigned> peel;
-  for (unsigned i = 0; i < nodes.size(); ++i)
-    if (left[i] && usersLeft[i] == 0)
-      peel.push_back(i);
-  while (!peel.empty()) {
-    unsigned i = peel.back();
-    peel.pop_back();
-    left[i] = false;
-    for (unsigned operand : operandsOf[i])
-      if (--usersLeft[operand] == 0)
-        peel.push_back(operand);
   }
 
   std::string names;
   std::vector<DiagNote> notes;
   const Node *first = nullptr;
   for (unsigned i = 0; i < nodes.size(); ++i) {
-    if (!left[i])
+    if (!onCycle[i])
       continue;
     if (!first)
       first = nodes[i].get();

@@ -84,10 +84,12 @@ void inferDense(ShapeRuleContext &ctx) {
 void assignWindowOutput(ShapeRuleContext &ctx, unsigned axis, Dim in,
                         Dim effectiveKernel, int64_t stride, int64_t pad,
                         bool ceilMode) {
-  Dim span = in + Dim(2) * Dim(pad) - effectiveKernel;
+  // Constants first, so a stride-1 "same" window adds 0 and interns
+  // nothing.
+  Dim offset = Dim(2) * Dim(pad) - effectiveKernel;
   if (ceilMode)
-    span = span + (stride - 1);
-  Dim out = floorDiv(span, stride) + 1;
+    offset = offset + (stride - 1);
+  Dim out = stride == 1 ? in + (offset + 1) : floorDiv(in + offset, stride) + 1;
   if (out.isConstant() && out.getConstant() < 1) {
     const char *what = axis == 2 ? "height" : "width";
     ctx.fail(llvm::formatv("input {0} {1} with padding {2} is smaller than "
@@ -250,6 +252,7 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
        optionalAttr("groups", AttrType::Int, Attribute::integer(1), 1)},
       inferConv2D));
   ops.back().acceptsActivation = true;
+  ops.back().acceptsChannelFold = true;
 
   for (llvm::StringRef name : {"max_pool2d", "avg_pool2d"}) {
     std::vector<AttrSpec> attrs = {
@@ -272,6 +275,7 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
        optionalAttr("eps", AttrType::Float, Attribute::floating(1e-5))},
       inferNorm));
   ops.back().inPlace = true;
+  ops.back().foldsIntoProducer = true;
   ops.push_back(makeOp(
       "layer_norm", {"x", "gamma", "beta"}, 3,
       {axisAttr(-1),

@@ -99,6 +99,10 @@ void inferReshape(ShapeRuleContext &ctx) {
   std::optional<DimRef> inRef, outRef;
   Dim inProduct = productOfKnown(ctx, in, inUnknown, inRef);
   Dim outProduct = productOfKnown(ctx, out, outUnknown, outRef);
+  if (inProduct.isInvalid() || outProduct.isInvalid()) {
+    ctx.fail("the element count overflows 64-bit arithmetic");
+    return;
+  }
 
   if (inUnknown == 0 && outUnknown == 0) {
     if (inProduct != outProduct)

@@ -18,6 +18,7 @@
 using namespace shapeflow;
 
 ALWAYS_ENABLED_STATISTIC(NumFused, "Activations fused into the step before");
+ALWAYS_ENABLED_STATISTIC(NumFolded, "Normalisations folded into weights");
 
 namespace {
 
@@ -77,8 +78,18 @@ private:
   llvm::Error checkStatic() const;
   void countUses();
   uint32_t bufferFor(const Value &v, BufferKind kind, uint32_t index);
-  /// The activation node to fuse into `node`, or nullptr.
-  const Node *fusableActivation(const Node &node) const;
+  /// The activation node to fuse into a step of `op` writing `result`, or
+  /// nullptr.
+  const Node *fusableActivation(const OpInfo &op, const Value &result) const;
+  /// The normalisation node to fold into `node`, or nullptr.
+  const Node *foldableNorm(const Node &node) const;
+  /// Replaces the step's weight and bias by parameters derived from the
+  /// normalisation's.
+  void foldNorm(const Node &node, const Node &norm, PlanStep &step);
+  uint32_t addDerivedParam(const Node &node, llvm::StringRef suffix,
+                           const Value &shapeOf, llvm::StringRef derive,
+                           std::vector<uint32_t> sources,
+                           std::vector<PlanAttr> attrs);
   void emitStep(const Node &node);
   void emitOutputs();
 
@@ -87,6 +98,7 @@ private:
   Plan plan;
   std::vector<bool> mayReuseInput;
   llvm::DenseMap<const Value *, uint32_t> bufferOf;
+  llvm::DenseMap<const Value *, uint32_t> paramIndexOf;
   llvm::DenseMap<const Value *, const Node *> onlyUser;
   llvm::DenseMap<const Value *, unsigned> useCount;
   llvm::DenseMap<const Node *, const Node *> fusedInto;
@@ -132,16 +144,88 @@ uint32_t Lowerer::bufferFor(const Value &v, BufferKind kind, uint32_t index) {
   return plan.buffers.size() - 1;
 }
 
-const Node *Lowerer::fusableActivation(const Node &node) const {
-  if (!options.fuseActivations || !node.getOp().acceptsActivation)
+const Node *Lowerer::fusableActivation(const OpInfo &op,
+                                       const Value &result) const {
+  if (!options.fuseActivations || !op.acceptsActivation)
     return nullptr;
-  const Value &result = node.getResult();
   if (useCount.lookup(&result) != 1)
     return nullptr; // read elsewhere too, or returned
   const Node *user = onlyUser.lookup(&result);
   if (!user || !user->getOp().isActivation)
     return nullptr;
   return user;
+}
+
+const Node *Lowerer::foldableNorm(const Node &node) const {
+  if (!options.foldBatchNorm || !node.getOp().acceptsChannelFold)
+    return nullptr;
+  const Value &result = node.getResult();
+  if (useCount.lookup(&result) != 1)
+    return nullptr;
+  const Node *norm = onlyUser.lookup(&result);
+  if (!norm || !norm->getOp().foldsIntoProducer ||
+      &norm->getOperand(0) != &result)
+    return nullptr;
+  // The map must act on the channel axis, and everything folded must be a
+  // parameter: its value is fixed once the plan runs.
+  int64_t axis = norm->getInt("axis");
+  if (axis != 1 && axis != 1 - int64_t(result.getType().getRank()))
+    return nullptr;
+  auto isParam = [](const Value &v) { return v.isParam(); };
+  for (unsigned i = 1; i < node.getNumOperands(); ++i)
+    if (!isParam(node.getOperand(i)))
+      return nullptr;
+  for (unsigned i = 1; i < norm->getNumOperands(); ++i)
+    if (!isParam(norm->getOperand(i)))
+      return nullptr;
+  return norm;
+}
+
+uint32_t Lowerer::addDerivedParam(const Node &node, llvm::StringRef suffix,
+                                  const Value &shapeOf, llvm::StringRef derive,
+                                  std::vector<uint32_t> sources,
+                                  std::vector<PlanAttr> attrs) {
+  PlanParam p;
+  p.name = (node.getName() + "." + suffix).str();
+  p.dtype = shapeOf.getType().getDType();
+  p.shape = staticShape(shapeOf.getType());
+  p.derive = derive.str();
+  p.sources = std::move(sources);
+  p.deriveAttrs = std::move(attrs);
+  PlanBuffer buffer;
+  buffer.name = p.name;
+  buffer.dtype = p.dtype;
+  buffer.shape = p.shape;
+  buffer.kind = BufferKind::Param;
+  buffer.index = plan.params.size();
+  plan.buffers.push_back(std::move(buffer));
+  p.buffer = plan.buffers.size() - 1;
+  plan.params.push_back(std::move(p));
+  return plan.params.back().buffer;
+}
+
+void Lowerer::foldNorm(const Node &node, const Node &norm, PlanStep &step) {
+  // norm operands: x, gamma, beta, running_mean, running_var.
+  auto param = [&](const Node &n, unsigned i) {
+    return paramIndexOf.lookup(&n.getOperand(i));
+  };
+  std::vector<PlanAttr> eps = {{"eps", norm.getFloat("eps")}};
+  uint32_t weight = addDerivedParam(
+      node, "folded_weight", node.getOperand(1), "fold_norm_weight",
+      {param(node, 1), param(norm, 1), param(norm, 4)}, eps);
+
+  // The bias is derived whether or not the conv had one.
+  std::vector<uint32_t> biasSources = {param(norm, 1), param(norm, 2),
+                                       param(norm, 3), param(norm, 4)};
+  if (node.getNumOperands() > 2)
+    biasSources.push_back(param(node, 2));
+  uint32_t bias =
+      addDerivedParam(node, "folded_bias", norm.getOperand(1),
+                      "fold_norm_bias", std::move(biasSources), eps);
+  step.inputs.resize(1);
+  step.inputs.push_back(weight);
+  step.inputs.push_back(bias);
+  ++NumFolded;
 }
 
 void Lowerer::emitStep(const Node &node) {
@@ -158,9 +242,15 @@ void Lowerer::emitStep(const Node &node) {
   if (node.getOp().completeAttrs)
     node.getOp().completeAttrs(node, step.attrs);
 
-  // The step writes the activation's result when one is fused in.
+  // The step writes the result of what is folded or fused into it.
   const Node *producesFor = &node;
-  if (const Node *activation = fusableActivation(node)) {
+  if (const Node *norm = foldableNorm(node)) {
+    foldNorm(node, *norm, step);
+    fusedInto[norm] = &node;
+    producesFor = norm;
+  }
+  if (const Node *activation =
+          fusableActivation(node.getOp(), producesFor->getResult())) {
     ++NumFused;
     fusedInto[activation] = &node;
     step.attrs.push_back({"activation", activation->getOpName().str()});
@@ -219,6 +309,7 @@ llvm::Expected<Plan> Lowerer::run() {
       p.init = init->str();
     p.buffer = bufferFor(param->getResult(), BufferKind::Param,
                          plan.params.size());
+    paramIndexOf[&param->getResult()] = plan.params.size();
     plan.params.push_back(std::move(p));
   }
   for (const auto &node : graph.getNodes())

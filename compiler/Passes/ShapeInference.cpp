@@ -21,6 +21,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/Statistic.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -124,6 +125,7 @@ private:
   std::vector<ValueState> values;
   llvm::DenseMap<const Value *, uint32_t> valueIndex;
   std::vector<uint32_t> userBegin, users; // users of value v, CSR layout
+  std::vector<uint32_t> operandBegin, operandValue; // operands of node n
   std::vector<uint32_t> parent, nextMember, varValue;
   std::vector<Dim> binding; // meaningful at class roots
   std::vector<Origin> origin;
@@ -166,12 +168,21 @@ void Solver::indexUsers() {
     userBegin[v + 1] += userBegin[v];
   users.resize(userBegin.back());
   std::vector<uint32_t> fill(userBegin.begin(), userBegin.end() - 1);
+  // Rules look their operands up by position constantly; a flat table
+  // keeps that off the hash map.
+  operandBegin.reserve(graph.getNodes().size() + 1);
+  operandValue.reserve(users.size());
   uint32_t nodeIndex = 0;
   for (const std::unique_ptr<Node> &node : graph.getNodes()) {
-    for (Value *operand : node->getOperands())
-      users[fill[valueIndex.lookup(operand)]++] = nodeIndex;
+    operandBegin.push_back(operandValue.size());
+    for (Value *operand : node->getOperands()) {
+      uint32_t v = valueIndex.lookup(operand);
+      operandValue.push_back(v);
+      users[fill[v]++] = nodeIndex;
+    }
     ++nodeIndex;
   }
+  operandBegin.push_back(operandValue.size());
 }
 
 void Solver::allocateVars(uint32_t v, unsigned rank) {
@@ -503,13 +514,14 @@ void Solver::checkParamsAreConstant() {
         llvm::none_of(type.getDims(),
                       [](const Dim &d) { return d.isSymbolic(); }))
       continue;
-    std::string symbols;
+    llvm::SmallVector<std::string, 2> names;
     for (const Dim &d : type.getDims())
       d.forEachSymbol([&](llvm::StringRef s) {
-        if (llvm::StringRef(symbols).find(s) == llvm::StringRef::npos)
-          symbols += (symbols.empty() ? "" : ", ") + s.str();
+        if (!llvm::is_contained(names, s))
+          names.push_back(s.str());
       });
-    bool plural = symbols.find(',') != std::string::npos;
+    std::string symbols = llvm::join(names, ", ");
+    bool plural = names.size() > 1;
     diags.error(node->getLoc(),
                 llvm::formatv("parameter '%{0}' would have shape {1}, which "
                               "depends on the input symbol{2} {3}; a "
@@ -531,9 +543,10 @@ const Node &NodeContext::getNode() const {
 }
 
 uint32_t NodeContext::valueOf(Slot slot) const {
-  const Node &node = getNode();
-  const Value &v = slot == kResult ? node.getResult() : node.getOperand(slot);
-  return solver.valueIndex.lookup(&v);
+  // Values are numbered inputs first, then node results in order.
+  if (slot == kResult)
+    return solver.graph.getInputs().size() + nodeIndex;
+  return solver.operandValue[solver.operandBegin[nodeIndex] + slot];
 }
 
 std::optional<unsigned> NodeContext::getRank(Slot slot) const {
@@ -672,6 +685,19 @@ llvm::Error shapeflow::bindInputs(Graph &graph,
                                  : d.substitute(lookup));
     }
     input->setType(TensorType(declared.getDType(), dims));
+  }
+
+  // A symbol's value holds wherever the symbol is written.
+  if (symbolValues.empty())
+    return llvm::Error::success();
+  for (const std::unique_ptr<Node> &node : graph.getNodes()) {
+    const std::optional<TensorType> &declared = node->getDeclaredType();
+    if (!declared || !declared->hasRank())
+      continue;
+    llvm::SmallVector<Dim, 4> dims;
+    for (const Dim &d : declared->getDims())
+      dims.push_back(d.substitute(lookup));
+    node->setDeclaredType(TensorType(declared->getDType(), dims));
   }
   return llvm::Error::success();
 }

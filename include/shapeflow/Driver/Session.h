@@ -18,6 +18,7 @@
 #define SHAPEFLOW_DRIVER_SESSION_H
 
 #include "shapeflow/IR/Graph.h"
+#include "shapeflow/Passes/Lowering.h"
 #include "shapeflow/Runtime/Executor.h"
 #include "shapeflow/Runtime/Parameter.h"
 #include "shapeflow/Runtime/SafeTensors.h"
@@ -50,7 +51,7 @@ public:
   /// implies before any binding (`[256, ?]`), and with the graph's `init=`
   /// as their own initializer.
   static llvm::Expected<std::unique_ptr<Session>>
-  create(std::unique_ptr<Graph> graph);
+  create(std::unique_ptr<Graph> graph, LoweringOptions lowering = {});
 
   const Graph &getGraph() const { return *graph; }
   ParameterStore &getParams() { return params; }
@@ -82,17 +83,31 @@ public:
   size_t getNumPlans() const;
 
 private:
-  explicit Session(std::unique_ptr<Graph> graph);
+  Session(std::unique_ptr<Graph> graph, LoweringOptions lowering);
   llvm::Error createParams();
   llvm::Expected<std::shared_ptr<const Executor>>
   compile(llvm::ArrayRef<TensorType> signature);
   void pinParameterShapes();
 
+  /// A plan with the parameters derived for it.
+  struct CompiledPlan {
+    std::shared_ptr<const Executor> executor;
+    /// Per Plan::params entry: a derived parameter's data (empty for the
+    /// others) and the versions of the sources it was computed from.
+    std::vector<Tensor> derived;
+    std::vector<std::vector<uint64_t>> sourceVersions;
+  };
+  /// The data of every plan parameter, deriving what is stale. Called with
+  /// the mutex held.
+  llvm::Expected<std::vector<Tensor>> gatherParams(CompiledPlan &compiled);
+
   std::unique_ptr<Graph> graph;
+  LoweringOptions lowering;
   std::vector<TensorType> declaredInputs;
+  std::vector<std::optional<TensorType>> declaredNodeTypes;
   ParameterStore params;
   mutable std::mutex mutex;
-  llvm::StringMap<std::shared_ptr<const Executor>> plans;
+  llvm::StringMap<CompiledPlan> plans;
   std::vector<std::unique_ptr<Workspace>> idleWorkspaces;
 };
 

@@ -97,6 +97,13 @@ struct OpInfo {
   bool isActivation = false;
   /// Its kernel applies an `activation` epilogue (dense, conv2d).
   bool acceptsActivation = false;
+  /// An inference-time per-channel affine map on axis 1 (batch_norm) that
+  /// can be folded into the weight and bias of an op that accepts it.
+  bool foldsIntoProducer = false;
+  /// Operands 1 and 2 are a weight whose dim 0 is the result's axis 1 and
+  /// an optional bias on that axis (conv2d), so a per-channel affine map
+  /// after it folds into them.
+  bool acceptsChannelFold = false;
   /// Fills in attributes whose default depends on the node (transpose's
   /// perm); lowering has already converted every attribute it could.
   void (*completeAttrs)(const Node &node,

@@ -2,10 +2,11 @@
 //
 // Lowering needs every shape of the graph to be a constant: it runs after
 // binding a concrete signature and inferring shapes. It emits one kernel
-// step per op (`param` nodes become parameter buffers), fuses an activation
-// into the dense or conv2d step that feeds it when nothing else reads the
-// unactivated value, and lays out every intermediate in one arena with the
-// memory planner.
+// step per op (`param` nodes become parameter buffers), folds an inference
+// batch_norm into the conv2d before it, fuses an activation into the dense
+// or conv2d step that feeds it when nothing else reads the unactivated
+// value, and lays out every intermediate in one arena with the memory
+// planner.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +25,9 @@ namespace shapeflow {
 struct LoweringOptions {
   /// Fold activations into the step before them.
   bool fuseActivations = true;
+  /// Fold batch_norm into the conv2d before it: the conv gets derived
+  /// parameters w * s and (b - mean) * s + beta, s = gamma / sqrt(var + eps).
+  bool foldBatchNorm = true;
   /// Let in-place-safe kernels write over their dying first operand.
   bool inPlace = true;
 };

@@ -30,7 +30,7 @@ struct InputBinding {
 
 /// Refines the declared type of each named input with a bound type. A bound
 /// dimension replaces a `?`; a bound value for a declared symbol replaces
-/// that symbol in every input. Mismatched dtypes, ranks or sizes, and names
+/// that symbol in every input and in every type declared on a node. Mismatched dtypes, ranks or sizes, and names
 /// that are not inputs, are errors naming the input and both types.
 llvm::Error bindInputs(Graph &graph, llvm::ArrayRef<InputBinding> bindings);
 

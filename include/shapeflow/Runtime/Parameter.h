@@ -80,9 +80,14 @@ public:
 
   /// How many times the data was filled by an initializer (tests use it).
   unsigned getInitCount() const { return initCount; }
+  /// Changes whenever the data does (filled or set), so that values derived
+  /// from it know when to recompute.
+  uint64_t getVersion() const { return version; }
 
 private:
   llvm::Error fill();
+  /// setShape() without filling.
+  llvm::Error mergeShape(llvm::ArrayRef<int64_t> complete);
 
   std::string name;
   DType dtype;
@@ -94,6 +99,7 @@ private:
   uint64_t seed = 0;
   Tensor tensor;
   unsigned initCount = 0;
+  uint64_t version = 0;
 };
 
 /// Parameters in a fixed order (the order they were added), by name.

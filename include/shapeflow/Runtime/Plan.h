@@ -69,6 +69,16 @@ struct PlanParam {
   /// empty when the graph names none.
   std::string init;
   uint32_t buffer = 0;
+
+  /// A derived parameter is computed from other parameters (`sources`,
+  /// indices into Plan::params) by the runtime function named `derive`,
+  /// once their data is known, and again whenever it changes. Empty for a
+  /// parameter the caller supplies.
+  std::string derive;
+  std::vector<uint32_t> sources;
+  std::vector<PlanAttr> deriveAttrs;
+
+  bool isDerived() const { return !derive.empty(); }
 };
 
 struct PlanStep {

@@ -89,8 +89,7 @@ unsigned countOf(llvm::StringRef text, llvm::StringRef what) {
 
 /// Parses and verifies `text`, then binds graph 0 with `bindings`
 /// (NAME=TYPE each) and returns bindInputs' error text, or "".
-std::string bindErrors(llvm::StringRef text,
-                       std::vector<std::string> bindings,
+std::string bindErrors(llvm::StringRef text, std::vector<std::string> bindings,
                        std::unique_ptr<Compiled> *keep = nullptr) {
   auto c = compile(text, {}, /*infer=*/false);
   EXPECT_EQ(c->errors, "");
@@ -337,12 +336,12 @@ TEST(ShapeInferenceTest, InferenceIsIdempotent) {
 }
 
 TEST(ShapeInferenceTest, HasCompleteSignatureNeedsEveryDimDetermined) {
-  auto c = compile("graph g(%x: f32[N, 3], %y: f32[?]) {\n  return %x\n}\n",
-                   {}, /*infer=*/false);
+  auto c = compile("graph g(%x: f32[N, 3], %y: f32[?]) {\n  return %x\n}\n", {},
+                   /*infer=*/false);
   ASSERT_EQ(c->errors, "");
   EXPECT_FALSE(hasCompleteSignature(c->graph()));
-  auto d = compile("graph g(%x: f32[N, 3], %y: f32[]) {\n  return %x\n}\n",
-                   {}, /*infer=*/false);
+  auto d = compile("graph g(%x: f32[N, 3], %y: f32[]) {\n  return %x\n}\n", {},
+                   /*infer=*/false);
   ASSERT_EQ(d->errors, "");
   EXPECT_TRUE(hasCompleteSignature(d->graph()));
 }
@@ -386,7 +385,23 @@ TEST(BindInputsTest, RejectsNamesThatAreNotInputs) {
 
 TEST(BindInputsTest, RejectsSymbolBoundToTwoValues) {
   EXPECT_THAT(bindErrors(kTwoInputs, {"%y=f32[2,5]", "%z=f32[3,4]"}),
-              HasSubstr("symbol N is bound to both 2 and 3"));
+              HasSubstr("symbol N of graph 'g' is bound to both 2 and 3"));
+}
+
+TEST(BindInputsTest, RejectsInputBoundToTwoTypes) {
+  EXPECT_EQ(bindErrors(kTwoInputs, {"%x=f32[2,20]", "%x=f32[3,20]"}),
+            "input '%x' of graph 'g' is bound to both f32[2, 20] and "
+            "f32[3, 20]");
+  // Saying the same thing twice is fine.
+  EXPECT_EQ(bindErrors(kTwoInputs, {"%x=f32[2,20]", "x=f32[2, 20]"}), "");
+}
+
+TEST(BindInputsTest, UnknownInABindingKeepsTheDeclaredDim) {
+  std::unique_ptr<Compiled> c;
+  ASSERT_EQ(bindErrors(kTwoInputs, {"%y=f32[?,5]", "%x=f32[3,?]"}, &c), "");
+  EXPECT_EQ(c->type("y"), "f32[N, 5]");
+  EXPECT_EQ(c->type("z"), "f32[N, M]");
+  EXPECT_EQ(c->type("x"), "f32[3, 20]");
 }
 
 TEST(BindInputsTest, ReportsEveryBindingErrorTogether) {

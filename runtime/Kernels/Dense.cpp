@@ -1,0 +1,163 @@
+//===- Dense.cpp - Fully connected layers and matrix products -------------===//
+//
+// dense   x viewed as [M, K], weight [units, K], optional bias [units]
+//         -> [M, units] = act(x · weightᵀ + bias). With flatten=1, M is
+//         x.dim(0) and K the product of the other dims; with flatten=0, K is
+//         the last dim and M the product of the others.
+// matmul  a [..., m, k] x b [..., k, n] -> [..., m, n], the batch dims
+//         broadcast as in NumPy. A rank-1 a is [k] and the output has no m
+//         dim; a rank-1 b is [k] and the output has no n dim.
+//
+// Each Eigen product runs on one thread: the kernels share the output out
+// between threads, and every thread computes its part with its own product.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelFamilies.h"
+#include "KernelUtil.h"
+
+using namespace shapeflow;
+using namespace shapeflow::kernels;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// dense
+//===----------------------------------------------------------------------===//
+
+/// Output rows [row, row + rows) by columns [col, col + cols).
+struct Block {
+  int64_t row, rows, col, cols;
+};
+
+/// out[block] = act(x[block rows] · weight[block cols]ᵀ + bias[block cols]).
+void denseBlock(ConstMatrixMap x, ConstMatrixMap weight, const float *bias,
+                Activation act, MatrixMap out, Block b) {
+  auto dst = out.block(b.row, b.col, b.rows, b.cols);
+  if (x.cols() == 0)
+    dst.setZero();
+  else
+    dst.noalias() = x.middleRows(b.row, b.rows) *
+                    weight.middleRows(b.col, b.cols).transpose();
+
+  const float *blockBias = bias ? bias + b.col : nullptr;
+  for (int64_t r = b.row; r < b.row + b.rows; ++r)
+    finishRow(out.data() + r * out.cols() + b.col, b.cols, blockBias,
+              /*perRow=*/false, act);
+}
+
+llvm::Error runDense(const KernelContext &ctx) {
+  llvm::Expected<Activation> act =
+      parseActivation("dense", ctx.attrs.getString("activation"));
+  if (!act)
+    return act.takeError();
+
+  // [d0, d1, ..., dk] -> [M, K], as the flatten attribute says.
+  const TensorView &x = ctx.inputs[0], &weight = ctx.inputs[1];
+  int64_t units = weight.dim(0), depth = weight.dim(1);
+  int64_t rows =
+      ctx.attrs.getInt("flatten") ? x.dim(0) : product(x.shape.drop_back());
+  assert(rows * depth == x.numElements() && "x does not match the weight");
+  assert(rows * units == ctx.output.numElements() && "output is not [M, N]");
+
+  ConstMatrixMap xm(x.f32(), rows, depth);
+  ConstMatrixMap wm(weight.f32(), units, depth);
+  MatrixMap out(ctx.output.f32(), rows, units);
+  const float *bias = ctx.inputs.size() > 2 ? ctx.inputs[2].f32() : nullptr;
+
+  // Share out the longer output dim, so that a batch of one row still keeps
+  // every thread busy.
+  if (rows >= units)
+    parallelChunks(
+        rows, units * depth, ctx.numThreads, [&](int64_t begin, int64_t end) {
+          denseBlock(xm, wm, bias, *act, out, {begin, end - begin, 0, units});
+        });
+  else
+    parallelChunks(
+        units, rows * depth, ctx.numThreads, [&](int64_t begin, int64_t end) {
+          denseBlock(xm, wm, bias, *act, out, {0, rows, begin, end - begin});
+        });
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// matmul
+//===----------------------------------------------------------------------===//
+
+/// How the operands of one matmul line up with its output.
+struct MatmulLayout {
+  int64_t m = 1, k = 1, n = 1;
+  /// The output's batch dims: all but m and n (those present).
+  llvm::SmallVector<int64_t, 4> batchShape;
+  /// Per batch dim, the step between matrices of a and b, in elements
+  /// (0 where the operand is broadcast).
+  llvm::SmallVector<int64_t, 6> aStrides, bStrides;
+};
+
+MatmulLayout readMatmulLayout(const KernelContext &ctx) {
+  const TensorView &a = ctx.inputs[0], &b = ctx.inputs[1];
+
+  // A rank-1 a is one row [1, k]; a rank-1 b is one column [k, 1].
+  bool aVector = a.rank() == 1, bVector = b.rank() == 1;
+  MatmulLayout l;
+  l.m = aVector ? 1 : a.dim(a.rank() - 2);
+  l.k = a.shape.back();
+  l.n = bVector ? 1 : b.shape.back();
+  assert(l.k == (bVector ? b.dim(0) : b.dim(b.rank() - 2)) &&
+         "inner dims must agree");
+
+  // [batch..., m?, n?] -> [batch...]
+  unsigned batchRank = ctx.output.rank() - !aVector - !bVector;
+  llvm::ArrayRef<int64_t> batchShape = ctx.output.shape.take_front(batchRank);
+  l.batchShape.assign(batchShape.begin(), batchShape.end());
+  llvm::ArrayRef<int64_t> aBatch =
+      aVector ? llvm::ArrayRef<int64_t>() : a.shape.drop_back(2);
+  llvm::ArrayRef<int64_t> bBatch =
+      bVector ? llvm::ArrayRef<int64_t>() : b.shape.drop_back(2);
+  l.aStrides = broadcastStrides(aBatch, batchShape, l.m * l.k);
+  l.bStrides = broadcastStrides(bBatch, batchShape, l.k * l.n);
+  return l;
+}
+
+/// Rows [row, row + rows) of the output matrix `batch`: out = a · b.
+void multiplyRows(const MatmulLayout &l, const KernelContext &ctx,
+                  int64_t batch, int64_t row, int64_t rows) {
+  const float *a = ctx.inputs[0].f32() +
+                   offsetOf(batch, l.batchShape, l.aStrides) + row * l.k;
+  const float *b =
+      ctx.inputs[1].f32() + offsetOf(batch, l.batchShape, l.bStrides);
+  MatrixMap dst(ctx.output.f32() + (batch * l.m + row) * l.n, rows, l.n);
+  if (l.k == 0) {
+    dst.setZero();
+    return;
+  }
+  dst.noalias() = ConstMatrixMap(a, rows, l.k) * ConstMatrixMap(b, l.k, l.n);
+}
+
+llvm::Error runMatmul(const KernelContext &ctx) {
+  MatmulLayout l = readMatmulLayout(ctx);
+  int64_t batches = product(l.batchShape);
+  assert(batches * l.m * l.n == ctx.output.numElements() &&
+         "output does not match the operands");
+
+  if (batches >= ctx.numThreads) {
+    parallelFor(batches, l.m * l.n * l.k, ctx.numThreads,
+                [&](int64_t batch) { multiplyRows(l, ctx, batch, 0, l.m); });
+    return llvm::Error::success();
+  }
+
+  // Too few matrices to go round: split the rows of each one instead.
+  for (int64_t batch = 0; batch < batches; ++batch)
+    parallelChunks(l.m, l.n * l.k, ctx.numThreads,
+                   [&](int64_t begin, int64_t end) {
+                     multiplyRows(l, ctx, batch, begin, end - begin);
+                   });
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void shapeflow::registerDenseKernels(KernelTable &table) {
+  table["dense"] = runDense;
+  table["matmul"] = runMatmul;
+}
