@@ -353,13 +353,17 @@ public:
 
 private:
   const std::string *take(llvm::StringRef key) {
+    const std::string *found = nullptr;
     for (size_t i = 0; i < spec.args.size(); ++i) {
-      if (spec.args[i].first == key) {
-        used.insert(i);
-        return &spec.args[i].second;
-      }
+      if (spec.args[i].first != key)
+        continue;
+      used.insert(i);
+      if (found && !err)
+        err = initError("initializer '" + spelled + "' gives '" + key +
+                        "' more than once");
+      found = &spec.args[i].second;
     }
-    return nullptr;
+    return found;
   }
   void bad(llvm::StringRef key, llvm::StringRef value,
            const llvm::Twine &want) {

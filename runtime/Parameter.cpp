@@ -89,8 +89,11 @@ llvm::Expected<bool> Parameter::initialize(const InitPtr &fallback,
   state = ParamState::Deferred;
   if (!hasCompleteShape())
     return true;
-  if (llvm::Error err = fill())
+  if (llvm::Error err = fill()) {
+    // Nothing was recorded that could run later: start over.
+    state = ParamState::NotInitialized;
     return std::move(err);
+  }
   return true;
 }
 

@@ -19,6 +19,32 @@ namespace {
 
 /// A header larger than this is refused before it is parsed.
 constexpr uint64_t kMaxHeaderBytes = 100 << 20;
+/// llvm::json::parse recurses once per nesting level; a valid header nests
+/// three deep, so anything past this is refused before parsing.
+constexpr unsigned kMaxHeaderDepth = 16;
+
+/// The deepest nesting of [ and { outside strings.
+unsigned nestingDepth(llvm::StringRef json) {
+  unsigned depth = 0, deepest = 0;
+  bool inString = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"')
+      inString = true;
+    else if (c == '[' || c == '{')
+      deepest = std::max(deepest, ++depth);
+    else if ((c == ']' || c == '}') && depth)
+      --depth;
+  }
+  return deepest;
+}
 
 llvm::Error fileError(llvm::StringRef source, const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -136,6 +162,9 @@ shapeflow::parseSafeTensors(llvm::StringRef bytes, llvm::StringRef source) {
   llvm::StringRef header = bytes.substr(8, headerSize);
   llvm::StringRef data = bytes.drop_front(8 + headerSize);
 
+  if (nestingDepth(header) > kMaxHeaderDepth)
+    return fileError(source, "the header nests deeper than " +
+                                 llvm::Twine(kMaxHeaderDepth) + " levels");
   auto json = llvm::json::parse(header);
   if (!json)
     return fileError(source, "invalid JSON header: " +
@@ -189,6 +218,10 @@ shapeflow::serializeSafeTensors(llvm::ArrayRef<NamedTensor> tensors) {
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "tensor name '%s' appears twice",
                                      name.c_str());
+    if (name == "__metadata__")
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "'__metadata__' is reserved by the "
+                                     "format and cannot name a tensor");
     llvm::json::Array shape;
     for (int64_t d : tensor.getShape())
       shape.push_back(d);

@@ -6,6 +6,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <new>
 
@@ -45,11 +46,15 @@ std::string shapeflow::formatShape(llvm::ArrayRef<int64_t> shape) {
 llvm::Expected<int64_t>
 Tensor::checkedByteSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
   int64_t bytes = dtypeSize(dtype);
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0)
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
           "shape %s has a negative dimension", formatShape(shape).c_str());
+  // An empty dim makes the tensor empty whatever the others are.
+  if (llvm::is_contained(shape, 0))
+    return 0;
+  for (int64_t d : shape) {
     if (__builtin_mul_overflow(bytes, d, &bytes))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "shape %s is too large to allocate",
@@ -124,8 +129,14 @@ void Tensor::printSummary(llvm::raw_ostream &os, unsigned maxValues) const {
   for (int64_t i = 0; i < n; ++i)
     sumSq += (value(i) - mean) * (value(i) - mean);
   double std = n ? std::sqrt(sumSq / n) : 0;
-  os << llvm::formatv("  mean {0:g} std {1:g} [", mean, std);
+  // Four significant digits, so small values do not print as 0.00.
+  auto g = [](double v) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof(buffer), "%.4g", v);
+    return std::string(buffer);
+  };
+  os << "  mean " << g(mean) << " std " << g(std) << " [";
   for (int64_t i = 0; i < n && i < maxValues; ++i)
-    os << (i ? ", " : "") << llvm::formatv("{0:g}", value(i));
+    os << (i ? ", " : "") << g(value(i));
   os << (n > maxValues ? ", ...]" : "]");
 }

@@ -68,6 +68,8 @@ private:
   llvm::Expected<Attribute> parseAttrValue();
   llvm::Expected<Attribute> parseNumber(bool negative);
   llvm::Expected<std::vector<NamedAttribute>> parseCallArgs();
+  /// `key=value`; `what` describes what was expected, for the error.
+  llvm::Expected<NamedAttribute> parseNamedAttr(const char *what);
 
   // Dimensions.
   llvm::Expected<Dim> parseDim();
@@ -260,17 +262,10 @@ llvm::Error Parser::parseArguments(PendingNode &node) {
       consume();
       continue;
     }
-    if (!tok.is(Kind::Ident))
-      return expected("an operand or an attribute such as units=10");
-    NamedAttribute attr{tok.text.str(), {}, tok.loc};
-    consume();
-    if (llvm::Error err = expect(Kind::Equal))
-      return err;
-    auto value = parseAttrValue();
-    if (!value)
-      return value.takeError();
-    attr.value = std::move(*value);
-    node.spec.attrs.push_back(std::move(attr));
+    auto attr = parseNamedAttr("an operand or an attribute such as units=10");
+    if (!attr)
+      return attr.takeError();
+    node.spec.attrs.push_back(std::move(*attr));
   } while (consumeIf(Kind::Comma));
   return expect(Kind::RParen);
 }
@@ -398,23 +393,30 @@ llvm::Expected<Attribute> Parser::parseAttrValue() {
   return Attribute::call(word, std::move(*args));
 }
 
+llvm::Expected<NamedAttribute> Parser::parseNamedAttr(const char *what) {
+  if (!tok.is(Kind::Ident))
+    return expected(what);
+  NamedAttribute attr{tok.text.str(), {}, tok.loc};
+  consume();
+  if (llvm::Error err = expect(Kind::Equal))
+    return err;
+  auto value = parseAttrValue();
+  if (!value)
+    return value.takeError();
+  attr.value = std::move(*value);
+  return attr;
+}
+
 llvm::Expected<std::vector<NamedAttribute>> Parser::parseCallArgs() {
   consume(); // '('
   std::vector<NamedAttribute> args;
   if (consumeIf(Kind::RParen))
     return args;
   do {
-    if (!tok.is(Kind::Ident))
-      return expected("an argument such as magnitude=2");
-    NamedAttribute arg{tok.text.str(), {}, tok.loc};
-    consume();
-    if (llvm::Error err = expect(Kind::Equal))
-      return err;
-    auto value = parseAttrValue();
-    if (!value)
-      return value.takeError();
-    arg.value = std::move(*value);
-    args.push_back(std::move(arg));
+    auto arg = parseNamedAttr("an argument such as magnitude=2");
+    if (!arg)
+      return arg.takeError();
+    args.push_back(std::move(*arg));
   } while (consumeIf(Kind::Comma));
   if (llvm::Error err = expect(Kind::RParen))
     return err;

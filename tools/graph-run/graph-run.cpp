@@ -132,6 +132,14 @@ llvm::Expected<std::vector<Tensor>> makeInputs(const Graph &graph) {
     bound.push_back(std::move(*b));
   }
 
+  for (const InputBinding &b : bound) {
+    Value *v = graph.lookup(b.name);
+    if (!v || !v->isInput())
+      return makeError({}, "--bind {0}: graph '{1}' has no input named "
+                       "'%{2}'",
+                       b.origin, graph.getName(), b.name);
+  }
+
   std::vector<Tensor> inputs;
   for (const auto &input : graph.getInputs()) {
     auto named = llvm::find_if(
@@ -213,7 +221,10 @@ int main(int argc, char **argv) {
   // when the first plan is compiled (deferred); --verbose reports both, in
   // graph order.
   if (!paramsPath.empty()) {
-    exitOnError((*session)->loadParams(exitOnError(loadSafeTensors(paramsPath))));
+    llvm::Error err = (*session)->loadParams(
+        exitOnError(loadSafeTensors(paramsPath)));
+    if (printDiagnostics(std::move(err), &srcMgr, "graph-run", llvm::errs()))
+      return 1;
   } else {
     InitPtr fallback = exitOnError(init::parse(initSpec));
     InitOptions options;

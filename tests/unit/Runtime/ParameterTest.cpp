@@ -229,8 +229,7 @@ TEST(ParameterTest, ForcedRefillWithSameSeedReproducesTheData) {
 
 TEST(ParameterTest, InitializeAfterLoadedDataKeepsTheData) {
   Parameter p("w", {2, -1});
-  ASSERT_EQ(errorText(p.setData(Tensor::fromVector({2, 2}, {1, 2, 3, 4}))),
-            "");
+  ASSERT_EQ(errorText(p.setData(Tensor::fromVector({2, 2}, {1, 2, 3, 4}))), "");
   EXPECT_FALSE(initialize(p, init::zeros()));
   EXPECT_EQ(values(p), (std::vector<float>{1, 2, 3, 4}));
   EXPECT_EQ(p.getInitCount(), 0u);
@@ -245,9 +244,9 @@ TEST(ParameterTest, RoleDefaultsBeatTheFallback) {
     const char *name;
     float want;
   };
-  for (Case c : {Case{"fc.bias", 0}, Case{"bn.beta", 0},
-                 Case{"bn.running_mean", 0}, Case{"bn.gamma", 1},
-                 Case{"bn.running_var", 1}, Case{"fc.weight", 3}}) {
+  for (Case c :
+       {Case{"fc.bias", 0}, Case{"bn.beta", 0}, Case{"bn.running_mean", 0},
+        Case{"bn.gamma", 1}, Case{"bn.running_var", 1}, Case{"fc.weight", 3}}) {
     Parameter p(c.name, {4});
     initialize(p, init::constant(3));
     EXPECT_EQ(values(p), std::vector<float>(4, c.want)) << c.name;
@@ -307,12 +306,11 @@ TEST(ParameterTest, CallbackReceivesNameRoleShapeAndSeed) {
 }
 
 TEST(ParameterTest, CallbackErrorIsReturnedAndLeavesNoData) {
-  InitPtr failing = init::callback(
-      [](const InitRequest &r, llvm::MutableArrayRef<float>) {
-        return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                       "cannot fill '%s'",
-                                       r.name.str().c_str());
-      });
+  InitPtr failing = init::callback([](const InitRequest &r,
+                                      llvm::MutableArrayRef<float>) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot fill '%s'", r.name.str().c_str());
+  });
   Parameter p("w", {2});
   auto result = p.initialize(failing, 0, false);
   ASSERT_FALSE(bool(result));

@@ -28,7 +28,9 @@ namespace {
 
 constexpr int64_t kAlign = 64;
 
-int64_t roundUp(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+int64_t roundUp(int64_t bytes) {
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
 
 /// Compiles `text` with `bindings` and lowers graph 0.
 Plan lower(llvm::StringRef text, std::vector<std::string> bindings,
@@ -105,9 +107,8 @@ std::map<uint32_t, std::pair<int, int>> lifetimes(const Plan &plan) {
 bool isInPlace(const Plan &plan, int s, uint32_t in, uint32_t out,
                const std::map<uint32_t, std::pair<int, int>> &life) {
   const PlanStep &step = plan.steps[s];
-  return step.output == out && !step.inputs.empty() &&
-         step.inputs[0] == in && llvm::count(step.inputs, in) == 1 &&
-         life.at(in).second == s;
+  return step.output == out && !step.inputs.empty() && step.inputs[0] == in &&
+         llvm::count(step.inputs, in) == 1 && life.at(in).second == s;
 }
 
 /// Every way the layout breaks the planner's promises, one line each.
@@ -144,10 +145,9 @@ std::vector<std::string> layoutProblems(const Plan &plan) {
       if (!handOver)
         report(llvm::formatv("%{0} [steps {1}-{2}, bytes {3}+{4}) and %{5} "
                              "[steps {6}-{7}, bytes {8}+{9}) share memory",
-                             bufA.name, lifeA.first, lifeA.second,
-                             bufA.offset, bufA.byteSize(), bufB.name,
-                             lifeB.first, lifeB.second, bufB.offset,
-                             bufB.byteSize()));
+                             bufA.name, lifeA.first, lifeA.second, bufA.offset,
+                             bufA.byteSize(), bufB.name, lifeB.first,
+                             lifeB.second, bufB.offset, bufB.byteSize()));
     }
   }
 
@@ -162,8 +162,8 @@ std::vector<std::string> layoutProblems(const Plan &plan) {
     if (buf.kind == BufferKind::Temp)
       naive += roundUp(buf.byteSize());
   if (plan.naiveBytes != naive)
-    report(llvm::formatv("naive is {0}, the Temps sum to {1}",
-                         plan.naiveBytes, naive));
+    report(llvm::formatv("naive is {0}, the Temps sum to {1}", plan.naiveBytes,
+                         naive));
   return problems;
 }
 
@@ -176,8 +176,7 @@ void expectEndsOutsideArena(const Plan &plan) {
   for (uint32_t b : plan.inputs)
     EXPECT_EQ(plan.buffers[b].kind, BufferKind::Input) << plan.buffers[b].name;
   for (uint32_t b : plan.outputs)
-    EXPECT_EQ(plan.buffers[b].kind, BufferKind::Output)
-        << plan.buffers[b].name;
+    EXPECT_EQ(plan.buffers[b].kind, BufferKind::Output) << plan.buffers[b].name;
   for (const PlanParam &p : plan.params)
     EXPECT_EQ(plan.buffers[p.buffer].kind, BufferKind::Param) << p.name;
 }
@@ -287,15 +286,15 @@ TEST(PlannerTest, ExampleNetworksGetSoundLayouts) {
   struct Case {
     const char *file, *binding;
   };
-  for (Case c : {Case{"mlp.sfg", "%x=f32[4,20]"},
-                 Case{"lenet.sfg", "%x=f32[2,1,28,28]"},
-                 Case{"resnet18.sfg", "%x=f32[1,3,64,64]"},
-                 Case{"mobilenet_v1.sfg", "%x=f32[1,3,64,64]"},
-                 Case{"conv_chain100.sfg", "%x=f32[1,3,8,8]"},
-                 Case{"transformer_encoder.sfg", "%ids=i64[2,8]"}}) {
+  for (Case c :
+       {Case{"mlp.sfg", "%x=f32[4,20]"}, Case{"lenet.sfg", "%x=f32[2,1,28,28]"},
+        Case{"resnet18.sfg", "%x=f32[1,3,64,64]"},
+        Case{"mobilenet_v1.sfg", "%x=f32[1,3,64,64]"},
+        Case{"conv_chain100.sfg", "%x=f32[1,3,8,8]"},
+        Case{"transformer_encoder.sfg", "%ids=i64[2,8]"}}) {
     SCOPED_TRACE(c.file);
-    auto text = llvm::MemoryBuffer::getFile(std::string(SHAPEFLOW_EXAMPLES_DIR) +
-                                            "/" + c.file);
+    auto text = llvm::MemoryBuffer::getFile(
+        std::string(SHAPEFLOW_EXAMPLES_DIR) + "/" + c.file);
     ASSERT_TRUE(bool(text)) << c.file;
     Plan plan = lower((*text)->getBuffer(), {c.binding});
     ASSERT_FALSE(plan.steps.empty());

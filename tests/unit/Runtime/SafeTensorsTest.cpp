@@ -56,9 +56,8 @@ void expectSameTensors(llvm::ArrayRef<NamedTensor> got,
                        llvm::ArrayRef<NamedTensor> want) {
   ASSERT_EQ(got.size(), want.size());
   for (const NamedTensor &w : want) {
-    auto it = llvm::find_if(got, [&](const NamedTensor &g) {
-      return g.first == w.first;
-    });
+    auto it = llvm::find_if(
+        got, [&](const NamedTensor &g) { return g.first == w.first; });
     ASSERT_NE(it, got.end()) << "missing " << w.first;
     const Tensor &g = it->second;
     EXPECT_EQ(g.getDType(), w.second.getDType()) << w.first;
@@ -74,8 +73,8 @@ std::vector<NamedTensor> sampleTensors() {
   tensors.emplace_back("dense0.weight", Tensor::uniform({3, 4}, 1));
   tensors.emplace_back("ids", i64Tensor({2, 2}, {0, -1, INT64_MAX, INT64_MIN}));
   tensors.emplace_back("scalar", Tensor::fromVector({}, {2.5f}));
-  tensors.emplace_back("empty", llvm::cantFail(Tensor::zeros(DType::F32,
-                                                             {0, 5})));
+  tensors.emplace_back("empty",
+                       llvm::cantFail(Tensor::zeros(DType::F32, {0, 5})));
   tensors.emplace_back("bias", Tensor::fromVector({2}, {-0.0f, 1e-30f}));
   return tensors;
 }
@@ -112,8 +111,8 @@ TEST(SafeTensorsTest, RoundTripKeepsOrderOfNonEmptyTensors) {
   tensors.emplace_back("z", Tensor::fromVector({1}, {1}));
   tensors.emplace_back("a", Tensor::fromVector({2}, {2, 3}));
   tensors.emplace_back("m", i64Tensor({1}, {4}));
-  auto back = parseSafeTensors(llvm::cantFail(serializeSafeTensors(tensors)),
-                               "mem");
+  auto back =
+      parseSafeTensors(llvm::cantFail(serializeSafeTensors(tensors)), "mem");
   ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
   ASSERT_EQ(back->size(), 3u);
   EXPECT_EQ((*back)[0].first, "z");
@@ -146,11 +145,11 @@ TEST(SafeTensorsTest, ReadsAHandWrittenFileWithMetadata) {
   int64_t i = 7;
   std::memcpy(data.data(), f, 8);
   std::memcpy(data.data() + 8, &i, 8);
-  std::string file = makeFile(
-      R"({"__metadata__":{"format":"pt"},)"
-      R"("b":{"dtype":"I64","shape":[1],"data_offsets":[8,16]},)"
-      R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
-      data);
+  std::string file =
+      makeFile(R"({"__metadata__":{"format":"pt"},)"
+               R"("b":{"dtype":"I64","shape":[1],"data_offsets":[8,16]},)"
+               R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+               data);
   auto tensors = parseSafeTensors(file, "hand");
   ASSERT_TRUE(bool(tensors)) << llvm::toString(tensors.takeError());
   ASSERT_EQ(tensors->size(), 2u);
@@ -160,14 +159,40 @@ TEST(SafeTensorsTest, ReadsAHandWrittenFileWithMetadata) {
   EXPECT_EQ((*tensors)[1].second.i64()[0], 7);
 }
 
+TEST(SafeTensorsTest, NamesNeedingJSONEscapesRoundTrip) {
+  std::vector<NamedTensor> tensors;
+  tensors.emplace_back("quote\"back\\slash", Tensor::fromVector({1}, {1}));
+  tensors.emplace_back("tab\tnewline\n", Tensor::fromVector({1}, {2}));
+  tensors.emplace_back("caf\xc3\xa9.w", Tensor::fromVector({1}, {3}));
+  auto back =
+      parseSafeTensors(llvm::cantFail(serializeSafeTensors(tensors)), "mem");
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  expectSameTensors(*back, tensors);
+}
+
+TEST(SafeTensorsTest, WhatSerializeWritesParsesBack) {
+  // "__metadata__" is the format's reserved key: a tensor of that name must
+  // be refused when writing, or the file it gives must still read back.
+  std::vector<NamedTensor> tensors;
+  tensors.emplace_back("__metadata__", Tensor::fromVector({1}, {1}));
+  tensors.emplace_back("w", Tensor::fromVector({1}, {2}));
+  auto bytes = serializeSafeTensors(tensors);
+  if (!bytes) {
+    EXPECT_THAT(llvm::toString(bytes.takeError()), HasSubstr("__metadata__"));
+    return;
+  }
+  auto back = parseSafeTensors(*bytes, "mem");
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  expectSameTensors(*back, tensors);
+}
+
 TEST(SafeTensorsTest, SerializeRejectsDuplicateNames) {
   std::vector<NamedTensor> tensors;
   tensors.emplace_back("w", Tensor::fromVector({1}, {1}));
   tensors.emplace_back("w", Tensor::fromVector({1}, {2}));
   auto bytes = serializeSafeTensors(tensors);
   ASSERT_FALSE(bool(bytes));
-  EXPECT_EQ(llvm::toString(bytes.takeError()),
-            "tensor name 'w' appears twice");
+  EXPECT_EQ(llvm::toString(bytes.takeError()), "tensor name 'w' appears twice");
 }
 
 TEST(SafeTensorsTest, LoadOfMissingFileNamesIt) {
@@ -180,8 +205,8 @@ TEST(SafeTensorsTest, LoadOfMissingFileNamesIt) {
 }
 
 TEST(SafeTensorsTest, SaveIntoMissingDirectoryNamesIt) {
-  llvm::Error err = saveSafeTensors("/nonexistent-dir/out.safetensors",
-                                    sampleTensors());
+  llvm::Error err =
+      saveSafeTensors("/nonexistent-dir/out.safetensors", sampleTensors());
   ASSERT_TRUE(bool(err));
   EXPECT_THAT(llvm::toString(std::move(err)),
               HasSubstr("cannot write '/nonexistent-dir/out.safetensors'"));
@@ -313,21 +338,21 @@ TEST(SafeTensorsTest, RejectsNegativeDim) {
 
 TEST(SafeTensorsTest, RejectsShapeWhoseByteSizeOverflows) {
   // 2^40 * 2^40 * 4 bytes does not fit in 63 bits.
-  std::string err = parseError(makeFile(
-      R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776],)"
-      R"("data_offsets":[0,0]}})"));
+  std::string err = parseError(
+      makeFile(R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776],)"
+               R"("data_offsets":[0,0]}})"));
   EXPECT_THAT(err, HasSubstr("tensor 'w'"));
   EXPECT_THAT(err, HasSubstr("too large"));
 }
 
 TEST(SafeTensorsTest, RejectsHugeShapeWithoutAllocatingIt) {
   // 2^50 elements (4 PiB) claimed over 8 bytes of data.
-  EXPECT_EQ(parseError(makeFile(
-                R"({"w":{"dtype":"F32","shape":[1073741824,1048576],)"
-                R"("data_offsets":[0,8]}})",
-                std::string(8, '\0'))),
-            "model.safetensors: tensor 'w': shape [1073741824, 1048576] "
-            "needs 4503599627370496 bytes, but data_offsets span 8");
+  EXPECT_EQ(
+      parseError(makeFile(R"({"w":{"dtype":"F32","shape":[1073741824,1048576],)"
+                          R"("data_offsets":[0,8]}})",
+                          std::string(8, '\0'))),
+      "model.safetensors: tensor 'w': shape [1073741824, 1048576] "
+      "needs 4503599627370496 bytes, but data_offsets span 8");
 }
 
 TEST(SafeTensorsTest, RejectsOffsetsPastTheData) {
