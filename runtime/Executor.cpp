@@ -73,7 +73,7 @@ Executor::run(llvm::ArrayRef<Tensor> inputs,
               llvm::ArrayRef<const Tensor *> params, Workspace &workspace,
               const RunOptions &options) const {
   if (llvm::Error err = checkInputs(inputs, params))
-    return std::move(err);
+    return err;
   auto arena = workspace.reserve(plan->arenaBytes);
   if (!arena)
     return arena.takeError();
@@ -123,5 +123,5 @@ Executor::run(llvm::ArrayRef<Tensor> inputs,
       return runError("step '%" + step.node + "' (" + step.kernel +
                       "): " + llvm::toString(std::move(err)));
   }
-  return std::move(outputs);
+  return outputs;
 }

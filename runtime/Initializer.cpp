@@ -430,6 +430,6 @@ llvm::Expected<InitPtr> init::parse(llvm::StringRef text) {
                      "orthogonal)");
   }
   if (llvm::Error err = args.finish(accepted))
-    return std::move(err);
+    return err;
   return result;
 }

@@ -92,7 +92,7 @@ llvm::Expected<bool> Parameter::initialize(const InitPtr &fallback,
   if (llvm::Error err = fill()) {
     // Nothing was recorded that could run later: start over.
     state = ParamState::NotInitialized;
-    return std::move(err);
+    return err;
   }
   return true;
 }

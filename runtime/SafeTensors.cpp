@@ -183,7 +183,7 @@ shapeflow::parseSafeTensors(llvm::StringRef bytes, llvm::StringRef source) {
     entries.push_back(std::move(*entry));
   }
   if (llvm::Error err = checkLayout(source, entries, data.size()))
-    return std::move(err);
+    return err;
 
   std::vector<NamedTensor> tensors;
   for (const Entry &e : entries) {
@@ -194,7 +194,7 @@ shapeflow::parseSafeTensors(llvm::StringRef bytes, llvm::StringRef source) {
     std::memcpy(tensor->raw(), data.data() + e.begin, e.end - e.begin);
     tensors.emplace_back(e.name, std::move(*tensor));
   }
-  return std::move(tensors);
+  return tensors;
 }
 
 llvm::Expected<std::vector<NamedTensor>>
@@ -246,7 +246,7 @@ shapeflow::serializeSafeTensors(llvm::ArrayRef<NamedTensor> tensors) {
   for (const auto &named : tensors)
     out.append(static_cast<const char *>(named.second.raw()),
                named.second.getByteSize());
-  return std::move(out);
+  return out;
 }
 
 llvm::Error shapeflow::saveSafeTensors(llvm::StringRef path,

@@ -70,8 +70,8 @@ Session::create(std::unique_ptr<Graph> graph, LoweringOptions lowering) {
   std::unique_ptr<Session> session(
       new Session(std::move(graph), lowering));
   if (llvm::Error err = session->createParams())
-    return std::move(err);
-  return std::move(session);
+    return err;
+  return session;
 }
 
 llvm::Error Session::createParams() {
@@ -159,18 +159,18 @@ Session::compile(llvm::ArrayRef<TensorType> signature) {
   }
   pinParameterShapes();
   if (llvm::Error err = bindInputs(*graph, bindings))
-    return std::move(err);
+    return err;
   ShapeInferenceOptions options;
   options.requireComplete = true;
   if (llvm::Error err = inferShapes(*graph, options))
-    return std::move(err);
+    return err;
 
   // Complete the parameters, in graph order; deferred ones fill now.
   for (const Node *node : graph->getParams()) {
     Parameter *param = params.lookup(node->getName());
     std::vector<int64_t> shape = partialShape(node->getResult().getType());
     if (llvm::Error err = param->setShape(shape))
-      return std::move(err);
+      return err;
   }
 
   auto plan = lowerToPlan(*graph, lowering);
@@ -235,7 +235,7 @@ Session::gatherParams(CompiledPlan &compiled) {
     }
     values[i] = compiled.derived[i];
   }
-  return std::move(values);
+  return values;
 }
 
 llvm::Expected<std::vector<Tensor>>
@@ -321,5 +321,5 @@ llvm::Expected<std::vector<NamedTensor>> Session::saveParams() const {
   }
   if (diags.getCount())
     return diags.take();
-  return std::move(tensors);
+  return tensors;
 }

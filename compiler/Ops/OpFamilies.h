@@ -23,7 +23,12 @@ void registerShapeOps(std::vector<OpInfo> &ops);
 /// An attribute that must be given.
 inline AttrSpec requiredAttr(llvm::StringRef name, AttrType type,
                              std::optional<int64_t> min = std::nullopt) {
-  return AttrSpec{name, type, /*required=*/true, std::nullopt, min, {}};
+  AttrSpec spec;
+  spec.name = name;
+  spec.type = type;
+  spec.required = true;
+  spec.min = min;
+  return spec;
 }
 
 /// An attribute with a default (or, with std::nullopt, none: the rule says
@@ -31,8 +36,12 @@ inline AttrSpec requiredAttr(llvm::StringRef name, AttrType type,
 inline AttrSpec optionalAttr(llvm::StringRef name, AttrType type,
                              std::optional<Attribute> defaultValue,
                              std::optional<int64_t> min = std::nullopt) {
-  return AttrSpec{name, type, /*required=*/false, std::move(defaultValue),
-                  min, {}};
+  AttrSpec spec;
+  spec.name = name;
+  spec.type = type;
+  spec.defaultValue = std::move(defaultValue);
+  spec.min = min;
+  return spec;
 }
 
 /// An axis attribute with a default; lowering normalises it.

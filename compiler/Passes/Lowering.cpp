@@ -294,7 +294,7 @@ void Lowerer::emitOutputs() {
 
 llvm::Expected<Plan> Lowerer::run() {
   if (llvm::Error err = checkStatic())
-    return std::move(err);
+    return err;
   countUses();
 
   uint32_t inputIndex = 0;

@@ -410,6 +410,10 @@ DiagNote Solver::explain(Dim d, const Origin &o) const {
   llvm::SMLoc loc = v.isInput() ? v.getLoc() : v.getDefiningNode()->getTypeLoc();
   TensorType declared = v.isInput() ? v.getType()
                                     : *v.getDefiningNode()->getDeclaredType();
+  // A type set by a program (a parameter's known shape) has no location.
+  if (!loc.isValid())
+    return {loc, llvm::formatv("{0} comes from '%{1}', whose type is {2}", d,
+                               v.getName(), declared)};
   return {loc, llvm::formatv("{0} comes from '%{1}' declared {2} here", d,
                              v.getName(), declared)};
 }

@@ -173,7 +173,7 @@ llvm::Expected<std::vector<Tensor>> makeInputs(const Graph &graph) {
                                                   idBound, 1)));
     inputs.push_back(std::move(*ids));
   }
-  return std::move(inputs);
+  return inputs;
 }
 
 void benchmark(Session &session, llvm::ArrayRef<Tensor> inputs,

@@ -45,7 +45,7 @@ enum class AttrType : uint8_t {
 /// One attribute an op accepts.
 struct AttrSpec {
   llvm::StringRef name;
-  AttrType type;
+  AttrType type = AttrType::Int;
   /// Whether the attribute must be given.
   bool required = false;
   /// The value used when the attribute is absent, if there is one. An

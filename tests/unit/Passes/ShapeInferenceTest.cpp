@@ -467,8 +467,9 @@ TEST(BindInputsTest, BindingAPrintedGraphGivesTheSameShapesAsBindingTheSource) {
   EXPECT_EQ(bound->errors, "");
   auto direct = compile(kMlp, {"%x=f32[2,20]"});
   ASSERT_EQ(direct->errors, "");
-  if (bound->module)
+  if (bound->module) {
     EXPECT_EQ(print(*bound->module), print(*direct->module));
+  }
 }
 
 } // namespace

@@ -301,8 +301,9 @@ TEST(PlannerTest, ExampleNetworksGetSoundLayouts) {
     expectSoundLayout(plan);
     expectEndsOutsideArena(plan);
     // The MLP has a single intermediate; every other network reuses memory.
-    if (llvm::StringRef(c.file) != "mlp.sfg")
+    if (llvm::StringRef(c.file) != "mlp.sfg") {
       EXPECT_LT(plan.arenaBytes, plan.naiveBytes);
+    }
   }
 }
 
