@@ -43,16 +43,17 @@ Tensor foldBias(llvm::ArrayRef<const Tensor *> s,
 
 } // namespace
 
-llvm::Expected<Tensor> shapeflow::deriveParam(
-    const PlanParam &param, llvm::ArrayRef<const Tensor *> sources) {
+llvm::Expected<Tensor>
+shapeflow::deriveParam(const PlanParam &param,
+                       llvm::ArrayRef<const Tensor *> sources) {
   KernelAttrs attrs(param.deriveAttrs);
   if (param.derive == "fold_norm_weight" && sources.size() == 3)
     return foldWeight(*sources[0], channelScale(*sources[1], *sources[2],
                                                 attrs.getFloat("eps")));
   if (param.derive == "fold_norm_bias" &&
       (sources.size() == 4 || sources.size() == 5))
-    return foldBias(sources, channelScale(*sources[0], *sources[3],
-                                          attrs.getFloat("eps")));
+    return foldBias(
+        sources, channelScale(*sources[0], *sources[3], attrs.getFloat("eps")));
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "cannot derive parameter '%s': unknown "
                                  "derivation '%s' with %zu sources",

@@ -10,8 +10,7 @@
 using namespace shapeflow;
 
 static llvm::Error runError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
 
 llvm::Expected<std::byte *> Workspace::reserve(int64_t bytes) {
@@ -48,10 +47,10 @@ llvm::Error Executor::checkInputs(llvm::ArrayRef<Tensor> inputs,
     const PlanBuffer &want = plan->buffers[plan->inputs[i]];
     if (inputs[i].getDType() != want.dtype ||
         inputs[i].getShape() != llvm::ArrayRef<int64_t>(want.shape))
-      return runError(llvm::formatv(
-          "input '%{0}' must be {1}{2}, got {3}{4}", want.name,
-          dtypeName(want.dtype), formatShape(want.shape),
-          dtypeName(inputs[i].getDType()), inputs[i].shapeStr()));
+      return runError(
+          llvm::formatv("input '%{0}' must be {1}{2}, got {3}{4}", want.name,
+                        dtypeName(want.dtype), formatShape(want.shape),
+                        dtypeName(inputs[i].getDType()), inputs[i].shapeStr()));
   }
   if (params.size() != plan->params.size())
     return runError(llvm::formatv("the plan takes {0} parameters, got {1}",
@@ -113,10 +112,10 @@ Executor::run(llvm::ArrayRef<Tensor> inputs,
     stepInputs.clear();
     for (uint32_t in : step.inputs)
       stepInputs.push_back(views[in]);
-    LLVM_DEBUG(llvm::dbgs() << "step " << s << ": " << step.kernel << " -> %"
-                            << plan->buffers[step.output].name << ' '
-                            << formatShape(plan->buffers[step.output].shape)
-                            << '\n');
+    LLVM_DEBUG(llvm::dbgs()
+               << "step " << s << ": " << step.kernel << " -> %"
+               << plan->buffers[step.output].name << ' '
+               << formatShape(plan->buffers[step.output].shape) << '\n');
     KernelContext ctx{stepInputs, views[step.output], KernelAttrs(step.attrs),
                       options.numThreads};
     if (llvm::Error err = kernels[s](ctx))

@@ -25,8 +25,7 @@ std::string num(float v) {
 }
 
 llvm::Error initError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
 
 class ConstantInit final : public Initializer {
@@ -158,12 +157,13 @@ public:
     Eigen::MatrixXd m(rows, cols);
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
-        m(i, j) = rand == init::RandType::Uniform ? rng.uniform(-1, 1)
-                                                  : rng.normal();
+        m(i, j) =
+            rand == init::RandType::Uniform ? rng.uniform(-1, 1) : rng.normal();
     Eigen::BDCSVD<Eigen::MatrixXd> svd(m, Eigen::ComputeThinU |
                                               Eigen::ComputeThinV);
-    Eigen::MatrixXd q = rows >= cols ? Eigen::MatrixXd(svd.matrixU())
-                                     : Eigen::MatrixXd(svd.matrixV().transpose());
+    Eigen::MatrixXd q = rows >= cols
+                            ? Eigen::MatrixXd(svd.matrixU())
+                            : Eigen::MatrixXd(svd.matrixV().transpose());
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
         data[i * cols + j] = float(scale * q(i, j));
@@ -251,8 +251,8 @@ llvm::Expected<Fans> shapeflow::computeFans(llvm::StringRef name,
 InitPtr init::zeros() { return std::make_shared<ConstantInit>(0, "zeros"); }
 InitPtr init::ones() { return std::make_shared<ConstantInit>(1, "ones"); }
 InitPtr init::constant(float value) {
-  return std::make_shared<ConstantInit>(
-      value, "constant(value=" + num(value) + ")");
+  return std::make_shared<ConstantInit>(value,
+                                        "constant(value=" + num(value) + ")");
 }
 InitPtr init::uniform(float scale) {
   return std::make_shared<UniformInit>(scale);
@@ -274,8 +274,7 @@ InitPtr init::orthogonal(float scale, RandType rand) {
   return std::make_shared<OrthogonalInit>(scale, rand);
 }
 InitPtr init::callback(InitCallback fn, std::string description) {
-  return std::make_shared<CallbackInit>(std::move(fn),
-                                        std::move(description));
+  return std::make_shared<CallbackInit>(std::move(fn), std::move(description));
 }
 
 //===----------------------------------------------------------------------===//
@@ -306,8 +305,10 @@ llvm::Expected<InitSpec> splitSpec(llvm::StringRef spec) {
   for (llvm::StringRef part : parts) {
     auto [key, value] = part.split('=');
     if (value.empty())
-      return initError("invalid initializer '" + spec + "': expected "
-                       "key=value, got '" + part.trim() + "'");
+      return initError("invalid initializer '" + spec +
+                       "': expected "
+                       "key=value, got '" +
+                       part.trim() + "'");
     result.args.push_back({key.trim().str(), value.trim().str()});
   }
   return result;
@@ -408,24 +409,29 @@ llvm::Expected<InitPtr> init::parse(llvm::StringRef text) {
     result = normal(args.number("sigma", 0.01f));
     accepted = "sigma";
   } else if (name == "xavier") {
-    std::string rnd = args.choice("rnd_type", "uniform", {"uniform", "gaussian"});
-    std::string factor = args.choice("factor_type", "avg", {"avg", "in", "out"});
+    std::string rnd =
+        args.choice("rnd_type", "uniform", {"uniform", "gaussian"});
+    std::string factor =
+        args.choice("factor_type", "avg", {"avg", "in", "out"});
     float magnitude = args.number("magnitude", 3);
     result = xavier(rnd == "gaussian" ? RandType::Gaussian : RandType::Uniform,
                     toFactor(factor), magnitude);
     accepted = "rnd_type, factor_type, magnitude";
   } else if (name == "msra_prelu") {
-    std::string factor = args.choice("factor_type", "avg", {"avg", "in", "out"});
+    std::string factor =
+        args.choice("factor_type", "avg", {"avg", "in", "out"});
     result = msraPrelu(toFactor(factor), args.number("slope", 0.25f));
     accepted = "factor_type, slope";
   } else if (name == "orthogonal") {
     float scale = args.number("scale", 1.414f);
-    std::string rand = args.choice("rand_type", "uniform", {"uniform", "normal"});
+    std::string rand =
+        args.choice("rand_type", "uniform", {"uniform", "normal"});
     result = orthogonal(scale, rand == "normal" ? RandType::Gaussian
                                                 : RandType::Uniform);
     accepted = "scale, rand_type";
   } else {
-    return initError("unknown initializer '" + name + "' (known: zeros, "
+    return initError("unknown initializer '" + name +
+                     "' (known: zeros, "
                      "ones, constant, uniform, normal, xavier, msra_prelu, "
                      "orthogonal)");
   }

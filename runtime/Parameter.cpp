@@ -10,8 +10,7 @@
 using namespace shapeflow;
 
 static llvm::Error paramError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
 
 llvm::StringRef shapeflow::stateName(ParamState state) {

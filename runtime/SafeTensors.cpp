@@ -124,15 +124,14 @@ llvm::Expected<Entry> parseEntry(llvm::StringRef source, llvm::StringRef name,
 /// Tensors may not overlap, and the data section may have no holes.
 llvm::Error checkLayout(llvm::StringRef source, std::vector<Entry> &entries,
                         uint64_t dataSize) {
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry &a, const Entry &b) {
-              return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-            });
+  std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
   uint64_t cursor = 0;
   for (const Entry &e : entries) {
     if (e.begin < cursor)
-      return fileError(source, "tensor '" + e.name +
-                                   "' overlaps the tensor before it");
+      return fileError(source,
+                       "tensor '" + e.name + "' overlaps the tensor before it");
     if (e.begin > cursor)
       return fileError(source, llvm::formatv("bytes {0} to {1} of the data "
                                              "belong to no tensor",
@@ -153,8 +152,7 @@ shapeflow::parseSafeTensors(llvm::StringRef bytes, llvm::StringRef source) {
   if (bytes.size() < 8)
     return fileError(source, "too short to be a safetensors file (" +
                                  llvm::Twine(bytes.size()) + " bytes)");
-  uint64_t headerSize =
-      llvm::support::endian::read64le(bytes.data());
+  uint64_t headerSize = llvm::support::endian::read64le(bytes.data());
   if (headerSize > bytes.size() - 8 || headerSize > kMaxHeaderBytes)
     return fileError(source, llvm::formatv("header length {0} exceeds the "
                                            "file ({1} bytes)",

@@ -43,14 +43,14 @@ std::string shapeflow::formatShape(llvm::ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-llvm::Expected<int64_t>
-Tensor::checkedByteSize(DType dtype, llvm::ArrayRef<int64_t> shape) {
+llvm::Expected<int64_t> Tensor::checkedByteSize(DType dtype,
+                                                llvm::ArrayRef<int64_t> shape) {
   int64_t bytes = dtypeSize(dtype);
   for (int64_t d : shape)
     if (d < 0)
-      return llvm::createStringError(
-          llvm::inconvertibleErrorCode(),
-          "shape %s has a negative dimension", formatShape(shape).c_str());
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "shape %s has a negative dimension",
+                                     formatShape(shape).c_str());
   // An empty dim makes the tensor empty whatever the others are.
   if (llvm::is_contained(shape, 0))
     return 0;

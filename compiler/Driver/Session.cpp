@@ -67,8 +67,7 @@ Session::Session(std::unique_ptr<Graph> g, LoweringOptions lowering)
 
 llvm::Expected<std::unique_ptr<Session>>
 Session::create(std::unique_ptr<Graph> graph, LoweringOptions lowering) {
-  std::unique_ptr<Session> session(
-      new Session(std::move(graph), lowering));
+  std::unique_ptr<Session> session(new Session(std::move(graph), lowering));
   if (llvm::Error err = session->createParams())
     return err;
   return session;
@@ -86,9 +85,9 @@ llvm::Error Session::createParams() {
   DiagCollector diags;
   for (const Node *node : graph->getParams()) {
     const TensorType &type = node->getResult().getType();
-    auto param = std::make_unique<Parameter>(
-        node->getName().str(), partialShape(type), type.hasRank(),
-        type.getDType());
+    auto param =
+        std::make_unique<Parameter>(node->getName().str(), partialShape(type),
+                                    type.hasRank(), type.getDType());
     auto [user, slot] = firstUse.lookup(&node->getResult());
     param->setRole(roleOf(*node, user, slot));
     if (const Attribute *spec = node->getAttr("init")) {
@@ -143,8 +142,7 @@ llvm::Expected<std::shared_ptr<const Executor>>
 Session::compile(llvm::ArrayRef<TensorType> signature) {
   if (signature.size() != declaredInputs.size())
     return makeError({}, "graph '{0}' takes {1} inputs, got {2}",
-                     graph->getName(), declaredInputs.size(),
-                     signature.size());
+                     graph->getName(), declaredInputs.size(), signature.size());
 
   // Start from the graph as declared (binding substitutes symbols into
   // declared types), then bind and infer.
@@ -189,8 +187,8 @@ Session::prepare(llvm::ArrayRef<TensorType> signature) {
   std::string key = signatureKey(signature);
   if (auto it = plans.find(key); it != plans.end())
     return it->second.executor;
-  LLVM_DEBUG(llvm::dbgs() << "compiling " << graph->getName() << " for "
-                          << key << '\n');
+  LLVM_DEBUG(llvm::dbgs() << "compiling " << graph->getName() << " for " << key
+                          << '\n');
   auto executor = compile(signature);
   if (!executor)
     return executor.takeError();
@@ -238,8 +236,8 @@ Session::gatherParams(CompiledPlan &compiled) {
   return values;
 }
 
-llvm::Expected<std::vector<Tensor>>
-Session::run(llvm::ArrayRef<Tensor> inputs, const RunOptions &options) {
+llvm::Expected<std::vector<Tensor>> Session::run(llvm::ArrayRef<Tensor> inputs,
+                                                 const RunOptions &options) {
   std::vector<TensorType> signature = signatureOf(inputs);
   auto executor = prepare(signature);
   if (!executor)
@@ -282,7 +280,8 @@ llvm::Error Session::loadParams(llvm::ArrayRef<NamedTensor> tensors) {
   for (const auto &[name, tensor] : tensors) {
     byName[name] = &tensor;
     if (!params.lookup(name))
-      diags.error({}, "the file has a tensor '{0}', which is not a "
+      diags.error({},
+                  "the file has a tensor '{0}', which is not a "
                   "parameter of graph '{1}'",
                   name, graph->getName());
   }

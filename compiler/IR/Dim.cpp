@@ -244,10 +244,9 @@ Poly mulPoly(const Poly &a, const Poly &b) {
     for (const Term &y : b.terms) {
       Term t{mulCoeff(x.coeff, y.coeff), x.factors};
       t.factors.append(y.factors.begin(), y.factors.end());
-      std::sort(t.factors.begin(), t.factors.end(),
-                [](const DimAtom *p, const DimAtom *q) {
-                  return p->key < q->key;
-                });
+      std::sort(
+          t.factors.begin(), t.factors.end(),
+          [](const DimAtom *p, const DimAtom *q) { return p->key < q->key; });
       r.terms.push_back(std::move(t));
     }
   }
@@ -516,9 +515,9 @@ void Dim::forEachSymbol(llvm::function_ref<void(StringRef)> fn) const {
     fn(atom->key);
 }
 
-static Dim substituteAtom(
-    const DimAtom *atom,
-    llvm::function_ref<std::optional<Dim>(StringRef)> lookup) {
+static Dim
+substituteAtom(const DimAtom *atom,
+               llvm::function_ref<std::optional<Dim>(StringRef)> lookup) {
   switch (atom->kind) {
   case DimAtom::Kind::Symbol:
     if (std::optional<Dim> d = lookup(atom->key))

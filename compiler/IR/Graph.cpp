@@ -103,8 +103,8 @@ Node &Graph::addNode(NodeSpec spec) {
   node->loc = spec.loc;
   node->typeLoc = spec.typeLoc;
   TensorType initial = spec.declaredType.value_or(TensorType());
-  node->result.reset(new Value(spec.name, std::move(initial), node.get(),
-                               spec.nameLoc));
+  node->result.reset(
+      new Value(spec.name, std::move(initial), node.get(), spec.nameLoc));
   symbols.try_emplace(spec.name, node->result.get());
   nodes.push_back(std::move(node));
   return *nodes.back();
@@ -214,7 +214,8 @@ Graph::reportCycle(const std::vector<unsigned> &pending,
       unsigned done = v;
       frames.pop_back();
       if (!frames.empty())
-        low[frames.back().first] = std::min(low[frames.back().first], low[done]);
+        low[frames.back().first] =
+            std::min(low[frames.back().first], low[done]);
       if (low[done] != index[done])
         continue;
       // `done` roots a component: pop it.
@@ -242,8 +243,8 @@ Graph::reportCycle(const std::vector<unsigned> &pending,
     if (!first)
       first = nodes[i].get();
     names += (names.empty() ? "'%" : ", '%") + nodes[i]->getName().str() + "'";
-    notes.push_back({nodes[i]->getLoc(), nodes[i]->describe() +
-                                             " is part of the cycle"});
+    notes.push_back(
+        {nodes[i]->getLoc(), nodes[i]->describe() + " is part of the cycle"});
   }
   assert(first && "a failed sort leaves a cycle");
   return llvm::make_error<DiagError>(

@@ -15,7 +15,9 @@ static bool isIdentChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-static bool isDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)); }
+static bool isDigit(char c) {
+  return std::isdigit(static_cast<unsigned char>(c));
+}
 
 void Lexer::skipSpaceAndComments() {
   while (cur != buffer.end()) {

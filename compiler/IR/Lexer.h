@@ -17,13 +17,26 @@ struct Token {
   enum class Kind {
     Eof,
     Error, ///< text is the message
-    Ident,  ///< graph, relu, N, f32, true ...
-    Value,  ///< %name (text excludes the %)
+    Ident, ///< graph, relu, N, f32, true ...
+    Value, ///< %name (text excludes the %)
     Int,
     Float,
     String, ///< text includes the quotes
-    LParen, RParen, LSquare, RSquare, LBrace, RBrace,
-    Comma, Equal, Colon, Question, Star, Plus, Minus, SlashSlash, Percent,
+    LParen,
+    RParen,
+    LSquare,
+    RSquare,
+    LBrace,
+    RBrace,
+    Comma,
+    Equal,
+    Colon,
+    Question,
+    Star,
+    Plus,
+    Minus,
+    SlashSlash,
+    Percent,
   };
 
   Kind kind = Kind::Eof;

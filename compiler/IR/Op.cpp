@@ -49,9 +49,8 @@ struct Registry {
     registerElementwiseOps(ops);
     registerNNOps(ops);
     registerShapeOps(ops);
-    std::sort(ops.begin(), ops.end(), [](const OpInfo &a, const OpInfo &b) {
-      return a.name < b.name;
-    });
+    std::sort(ops.begin(), ops.end(),
+              [](const OpInfo &a, const OpInfo &b) { return a.name < b.name; });
     for (const OpInfo &op : ops)
       byName[op.name] = &op;
   }

@@ -109,9 +109,8 @@ llvm::Error Parser::errorHere(const llvm::Twine &message) const {
 }
 
 llvm::Error Parser::expected(const char *what) const {
-  std::string found = tok.is(Kind::Eof)
-                          ? std::string("end of file")
-                          : ("'" + tok.text + "'").str();
+  std::string found = tok.is(Kind::Eof) ? std::string("end of file")
+                                        : ("'" + tok.text + "'").str();
   if (tok.is(Kind::Value))
     found = ("'%" + tok.text + "'").str();
   return errorHere(llvm::Twine("expected ") + what + ", found " + found);
@@ -468,8 +467,8 @@ llvm::Expected<Dim> Parser::parseDim() {
     return llvm::make_error<DiagError>(
         start, "dimension overflows 64 bits or divides by zero");
   if (dim->isConstant() && dim->getConstant() < 0)
-    return llvm::make_error<DiagError>(
-        start, "dimension is negative (" + dim->str() + ")");
+    return llvm::make_error<DiagError>(start, "dimension is negative (" +
+                                                  dim->str() + ")");
   return dim;
 }
 
@@ -611,12 +610,14 @@ llvm::Expected<TensorType> shapeflow::parseType(llvm::StringRef text) {
   return type;
 }
 
-llvm::Expected<InputBinding> shapeflow::parseInputBinding(llvm::StringRef text) {
+llvm::Expected<InputBinding>
+shapeflow::parseInputBinding(llvm::StringRef text) {
   auto [name, typeText] = text.split('=');
   name = name.trim();
   name.consume_front("%");
   if (name.empty() || typeText.empty())
-    return makeError({}, "invalid binding '{0}': expected NAME=TYPE, as in "
+    return makeError({},
+                     "invalid binding '{0}': expected NAME=TYPE, as in "
                      "%x=f32[2,20]",
                      text);
   auto type = parseType(typeText.trim());

@@ -147,8 +147,8 @@ void shapeflow::printModuleDot(const Module &module, llvm::raw_ostream &os) {
       os << "  ";
       printDotString(os, "%" + node->getName().str());
       os << " [label=";
-      printDotString(os, ("%" + node->getName() + "\n" + node->getOpName())
-                             .str());
+      printDotString(os,
+                     ("%" + node->getName() + "\n" + node->getOpName()).str());
       if (node->getOp().isParam())
         os << ", style=dashed";
       os << "];\n";
@@ -205,8 +205,7 @@ void shapeflow::printParamTable(const Module &module, llvm::raw_ostream &os) {
     os << llvm::left_justify(row.graph, widths[0]) << "  "
        << llvm::left_justify(row.name, widths[1]) << "  "
        << llvm::left_justify(row.shape, widths[2]) << "  "
-       << llvm::left_justify(row.dtype, widths[3]) << "  " << row.init
-       << '\n';
+       << llvm::left_justify(row.dtype, widths[3]) << "  " << row.init << '\n';
   };
   printRow(header);
   for (const Row &row : rows)

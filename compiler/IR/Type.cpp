@@ -12,15 +12,13 @@ unsigned TensorType::getRank() const {
 }
 
 bool TensorType::isStatic() const {
-  return ranked && llvm::all_of(dims, [](const Dim &d) {
-           return d.isConstant();
-         });
+  return ranked &&
+         llvm::all_of(dims, [](const Dim &d) { return d.isConstant(); });
 }
 
 bool TensorType::isDetermined() const {
-  return ranked && llvm::all_of(dims, [](const Dim &d) {
-           return d.isDetermined();
-         });
+  return ranked &&
+         llvm::all_of(dims, [](const Dim &d) { return d.isDetermined(); });
 }
 
 std::optional<int64_t> TensorType::getNumElements() const {

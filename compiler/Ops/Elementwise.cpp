@@ -81,8 +81,7 @@ static OpInfo unaryOp(llvm::StringRef name, void (*rule)(ShapeRuleContext &)) {
   return op;
 }
 
-static OpInfo binaryOp(llvm::StringRef name,
-                       void (*rule)(ShapeRuleContext &)) {
+static OpInfo binaryOp(llvm::StringRef name, void (*rule)(ShapeRuleContext &)) {
   OpInfo op;
   op.name = name;
   op.operands = {"a", "b"};

@@ -47,8 +47,7 @@ void inferDense(ShapeRuleContext &ctx) {
     ctx.fail(llvm::formatv("x '%{0}' has rank {1}, but dense needs rank {2} "
                            "or more{3}",
                            node.getOperand(kX).getName(), *rank,
-                           flatten ? 2 : 1,
-                           flatten ? " with flatten=true" : "")
+                           flatten ? 2 : 1, flatten ? " with flatten=true" : "")
                  .str());
     return;
   }
@@ -92,14 +91,13 @@ void assignWindowOutput(ShapeRuleContext &ctx, unsigned axis, Dim in,
   Dim out = stride == 1 ? in + (offset + 1) : floorDiv(in + offset, stride) + 1;
   if (out.isConstant() && out.getConstant() < 1) {
     const char *what = axis == 2 ? "height" : "width";
-    ctx.fail(llvm::formatv("input {0} {1} with padding {2} is smaller than "
-                           "the {3}window {4}, so the output {0} would be {5}",
-                           what, in, pad,
-                           ctx.getNode().getOp().name == "conv2d"
-                               ? "dilated "
-                               : "",
-                           effectiveKernel, out)
-                 .str());
+    ctx.fail(
+        llvm::formatv("input {0} {1} with padding {2} is smaller than "
+                      "the {3}window {4}, so the output {0} would be {5}",
+                      what, in, pad,
+                      ctx.getNode().getOp().name == "conv2d" ? "dilated " : "",
+                      effectiveKernel, out)
+            .str());
     return;
   }
   ctx.assign(kResult, axis, out,
@@ -242,15 +240,15 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
       inferDense));
   ops.back().acceptsActivation = true;
 
-  ops.push_back(makeOp(
-      "conv2d", {"x", "weight", "bias"}, 2,
-      {requiredAttr("channels", AttrType::Int, 1),
-       requiredAttr("kernel", AttrType::IntPair, 1),
-       optionalAttr("stride", AttrType::IntPair, intPair(1, 1), 1),
-       optionalAttr("padding", AttrType::IntPair, intPair(0, 0), 0),
-       optionalAttr("dilation", AttrType::IntPair, intPair(1, 1), 1),
-       optionalAttr("groups", AttrType::Int, Attribute::integer(1), 1)},
-      inferConv2D));
+  ops.push_back(
+      makeOp("conv2d", {"x", "weight", "bias"}, 2,
+             {requiredAttr("channels", AttrType::Int, 1),
+              requiredAttr("kernel", AttrType::IntPair, 1),
+              optionalAttr("stride", AttrType::IntPair, intPair(1, 1), 1),
+              optionalAttr("padding", AttrType::IntPair, intPair(0, 0), 0),
+              optionalAttr("dilation", AttrType::IntPair, intPair(1, 1), 1),
+              optionalAttr("groups", AttrType::Int, Attribute::integer(1), 1)},
+             inferConv2D));
   ops.back().acceptsActivation = true;
   ops.back().acceptsChannelFold = true;
 
@@ -269,18 +267,17 @@ void shapeflow::registerNNOps(std::vector<OpInfo> &ops) {
   }
   ops.push_back(makeOp("global_avg_pool2d", {"x"}, 1, {}, inferGlobalPool));
 
-  ops.push_back(makeOp(
-      "batch_norm", {"x", "gamma", "beta", "running_mean", "running_var"}, 5,
-      {axisAttr(1),
-       optionalAttr("eps", AttrType::Float, Attribute::floating(1e-5))},
-      inferNorm));
+  ops.push_back(makeOp("batch_norm",
+                       {"x", "gamma", "beta", "running_mean", "running_var"}, 5,
+                       {axisAttr(1), optionalAttr("eps", AttrType::Float,
+                                                  Attribute::floating(1e-5))},
+                       inferNorm));
   ops.back().inPlace = true;
   ops.back().foldsIntoProducer = true;
-  ops.push_back(makeOp(
-      "layer_norm", {"x", "gamma", "beta"}, 3,
-      {axisAttr(-1),
-       optionalAttr("eps", AttrType::Float, Attribute::floating(1e-5))},
-      inferNorm));
+  ops.push_back(makeOp("layer_norm", {"x", "gamma", "beta"}, 3,
+                       {axisAttr(-1), optionalAttr("eps", AttrType::Float,
+                                                   Attribute::floating(1e-5))},
+                       inferNorm));
 
   OpInfo embedding = makeOp("embedding", {"ids", "weight"}, 2,
                             {requiredAttr("input_dim", AttrType::Int, 1),

@@ -46,8 +46,8 @@ inline AttrSpec optionalAttr(llvm::StringRef name, AttrType type,
 
 /// An axis attribute with a default; lowering normalises it.
 inline AttrSpec axisAttr(int64_t defaultAxis) {
-  AttrSpec spec = optionalAttr("axis", AttrType::Int,
-                               Attribute::integer(defaultAxis));
+  AttrSpec spec =
+      optionalAttr("axis", AttrType::Int, Attribute::integer(defaultAxis));
   spec.isAxis = true;
   return spec;
 }

@@ -1,4 +1,5 @@
-//===- Param.cpp - The param op --------------------------------------------===//
+//===- Param.cpp - The param op
+//--------------------------------------------===//
 //
 // A parameter has no operands and no shape rule of its own: its shape comes
 // from its declared type and from the ops that use it. `init` names its
@@ -17,8 +18,8 @@ void shapeflow::registerParamOps(std::vector<OpInfo> &ops) {
   OpInfo param;
   param.name = "param";
   AttrSpec role = optionalAttr("role", AttrType::Name, std::nullopt);
-  role.choices = {"weight", "bias", "gamma", "beta", "running_mean",
-                  "running_var"};
+  role.choices = {"weight", "bias",         "gamma",
+                  "beta",   "running_mean", "running_var"};
   param.attrs = {optionalAttr("init", AttrType::Init, std::nullopt),
                  std::move(role)};
   param.resultDType = ResultDType::Declared;

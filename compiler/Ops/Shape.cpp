@@ -36,8 +36,9 @@ void inferFlatten(ShapeRuleContext &ctx) {
     ctx.assign(kResult, 1, 1, "flattening a rank-1 input");
     return;
   }
-  productEquals(ctx, rest, {kResult, 1}, "the product of the input's dims "
-                                         "after the first");
+  productEquals(ctx, rest, {kResult, 1},
+                "the product of the input's dims "
+                "after the first");
 }
 
 /// Multiplies the dims of `refs`; returns the product and the one ref that
@@ -106,8 +107,8 @@ void inferReshape(ShapeRuleContext &ctx) {
 
   if (inUnknown == 0 && outUnknown == 0) {
     if (inProduct != outProduct)
-      ctx.fail(llvm::formatv("cannot reshape {0} elements into {1}",
-                             inProduct, outProduct)
+      ctx.fail(llvm::formatv("cannot reshape {0} elements into {1}", inProduct,
+                             outProduct)
                    .str());
     return;
   }
@@ -221,8 +222,7 @@ void shapeflow::registerShapeOps(std::vector<OpInfo> &ops) {
   transpose.name = "transpose";
   transpose.operands = {"x"};
   transpose.numRequired = 1;
-  transpose.attrs = {
-      optionalAttr("perm", AttrType::IntList, std::nullopt, 0)};
+  transpose.attrs = {optionalAttr("perm", AttrType::IntList, std::nullopt, 0)};
   transpose.inferShape = inferTranspose;
   transpose.completeAttrs = completeTranspose;
   ops.push_back(std::move(transpose));

@@ -109,7 +109,8 @@ llvm::Error Lowerer::checkStatic() const {
   auto check = [&](const Value &v) {
     if (v.getType().isStatic())
       return;
-    diags.error(v.getLoc(), "cannot compile graph '{0}': '%{1}' has type "
+    diags.error(v.getLoc(),
+                "cannot compile graph '{0}': '%{1}' has type "
                 "{2}, and a plan needs every shape to be a constant (bind "
                 "a concrete input signature first)",
                 graph.getName(), v.getName(), v.getType());
@@ -220,8 +221,8 @@ void Lowerer::foldNorm(const Node &node, const Node &norm, PlanStep &step) {
   if (node.getNumOperands() > 2)
     biasSources.push_back(param(node, 2));
   uint32_t bias =
-      addDerivedParam(node, "folded_bias", norm.getOperand(1),
-                      "fold_norm_bias", std::move(biasSources), eps);
+      addDerivedParam(node, "folded_bias", norm.getOperand(1), "fold_norm_bias",
+                      std::move(biasSources), eps);
   step.inputs.resize(1);
   step.inputs.push_back(weight);
   step.inputs.push_back(bias);
@@ -307,8 +308,8 @@ llvm::Expected<Plan> Lowerer::run() {
     p.shape = staticShape(param->getResult().getType());
     if (const Attribute *init = param->getAttr("init"))
       p.init = init->str();
-    p.buffer = bufferFor(param->getResult(), BufferKind::Param,
-                         plan.params.size());
+    p.buffer =
+        bufferFor(param->getResult(), BufferKind::Param, plan.params.size());
     paramIndexOf[&param->getResult()] = plan.params.size();
     plan.params.push_back(std::move(p));
   }

@@ -26,7 +26,9 @@ namespace {
 
 constexpr int64_t kAlign = 64;
 
-int64_t alignUp(int64_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+int64_t alignUp(int64_t bytes) {
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
 
 struct Allocation {
   int64_t bytes = 0;

@@ -102,8 +102,7 @@ private:
   uint32_t find(uint32_t x);
   Dim valueOfClass(uint32_t x) { return binding[find(x)]; }
   void allocateVars(uint32_t v, unsigned rank);
-  void unify(uint32_t nodeIndex, uint32_t a, uint32_t b, DimRef ra,
-             DimRef rb);
+  void unify(uint32_t nodeIndex, uint32_t a, uint32_t b, DimRef ra, DimRef rb);
   void determine(uint32_t nodeIndex, uint32_t x, Dim d, DimRef ref,
                  llvm::StringRef why);
   bool setRank(uint32_t nodeIndex, uint32_t v, unsigned rank, Slot slot);
@@ -238,10 +237,10 @@ bool Solver::inferDTypes() {
       result = node->getDeclaredType()->getDType();
     if (node->getDeclaredType() &&
         node->getDeclaredType()->getDType() != result)
-      report(nodeIndex, llvm::formatv("the result is {0}, but its type is "
-                                      "declared {1}",
-                                      dtypeName(result),
-                                      node->getDeclaredType()->str()));
+      report(nodeIndex,
+             llvm::formatv("the result is {0}, but its type is "
+                           "declared {1}",
+                           dtypeName(result), node->getDeclaredType()->str()));
 
     TensorType type = node->getResult().getType();
     type.setDType(result);
@@ -348,8 +347,7 @@ void Solver::determine(uint32_t nodeIndex, uint32_t x, Dim d, DimRef ref,
   notifyClass(root);
 }
 
-bool Solver::setRank(uint32_t nodeIndex, uint32_t v, unsigned rank,
-                     Slot slot) {
+bool Solver::setRank(uint32_t nodeIndex, uint32_t v, unsigned rank, Slot slot) {
   ValueState &state = values[v];
   if (state.rank == int32_t(rank))
     return true;
@@ -361,22 +359,22 @@ bool Solver::setRank(uint32_t nodeIndex, uint32_t v, unsigned rank,
   }
 
   const Node &node = *graph.getNodes()[nodeIndex];
-  std::string role = slot == kResult
-                         ? std::string("the result")
-                         : node.getOp().operandName(slot);
+  std::string role = slot == kResult ? std::string("the result")
+                                     : node.getOp().operandName(slot);
   std::vector<DiagNote> notes;
   const Origin &o = state.rankOrigin;
   if (o.kind == Origin::Kind::Declared)
-    notes.push_back({values[o.index].value->isInput()
-                         ? values[o.index].value->getLoc()
-                         : values[o.index].value->getDefiningNode()->getTypeLoc(),
-                     llvm::formatv("'%{0}' is declared {1} here",
-                                   state.value->getName(), partialType(v))});
+    notes.push_back(
+        {values[o.index].value->isInput()
+             ? values[o.index].value->getLoc()
+             : values[o.index].value->getDefiningNode()->getTypeLoc(),
+         llvm::formatv("'%{0}' is declared {1} here", state.value->getName(),
+                       partialType(v))});
   else if (o.kind == Origin::Kind::Inferred)
-    notes.push_back({locOf(o.index),
-                     llvm::formatv("its rank {0} was set by {1} here",
-                                   state.rank,
-                                   graph.getNodes()[o.index]->describe())});
+    notes.push_back(
+        {locOf(o.index),
+         llvm::formatv("its rank {0} was set by {1} here", state.rank,
+                       graph.getNodes()[o.index]->describe())});
   report(nodeIndex,
          llvm::formatv("{0} '%{1}' must have rank {2}, but it has rank {3}",
                        role, state.value->getName(), rank, state.rank),
@@ -407,9 +405,10 @@ DiagNote Solver::explain(Dim d, const Origin &o) const {
             llvm::formatv("{0} was inferred by {1} here", d,
                           graph.getNodes()[o.index]->describe())};
   const Value &v = *values[o.index].value;
-  llvm::SMLoc loc = v.isInput() ? v.getLoc() : v.getDefiningNode()->getTypeLoc();
-  TensorType declared = v.isInput() ? v.getType()
-                                    : *v.getDefiningNode()->getDeclaredType();
+  llvm::SMLoc loc =
+      v.isInput() ? v.getLoc() : v.getDefiningNode()->getTypeLoc();
+  TensorType declared =
+      v.isInput() ? v.getType() : *v.getDefiningNode()->getDeclaredType();
   // A type set by a program (a parameter's known shape) has no location.
   if (!loc.isValid())
     return {loc, llvm::formatv("{0} comes from '%{1}', whose type is {2}", d,
@@ -514,9 +513,9 @@ void Solver::checkParamsAreConstant() {
     if (!node->getOp().isParam())
       continue;
     const TensorType &type = node->getResult().getType();
-    if (!type.hasRank() ||
-        llvm::none_of(type.getDims(),
-                      [](const Dim &d) { return d.isSymbolic(); }))
+    if (!type.hasRank() || llvm::none_of(type.getDims(), [](const Dim &d) {
+          return d.isSymbolic();
+        }))
       continue;
     llvm::SmallVector<std::string, 2> names;
     for (const Dim &d : type.getDims())
@@ -584,8 +583,7 @@ void NodeContext::equate(Slot a, unsigned i, Slot b, unsigned j) {
   uint32_t va = valueOf(a), vb = valueOf(b);
   if (!hasDim(va, i) || !hasDim(vb, j))
     return;
-  solver.unify(nodeIndex, solver.var(va, i), solver.var(vb, j), {a, i},
-               {b, j});
+  solver.unify(nodeIndex, solver.var(va, i), solver.var(vb, j), {a, i}, {b, j});
 }
 
 void NodeContext::assign(Slot slot, unsigned i, Dim value,
@@ -614,13 +612,13 @@ static void checkBinding(const Graph &graph, const InputBinding &binding,
   Value *input = graph.lookup(binding.name);
   if (!input || !input->isInput()) {
     diags.error({}, "graph '{0}' has no input '%{1}'{2}", graph.getName(),
-                binding.name,
-                input ? " (it is a value defined by an op)" : "");
+                binding.name, input ? " (it is a value defined by an op)" : "");
     return;
   }
   const TensorType &declared = input->getType();
   auto mismatch = [&](const llvm::Twine &why) {
-    diags.error(input->getLoc(), "cannot bind input '%{0}' of graph '{1}' to "
+    diags.error(input->getLoc(),
+                "cannot bind input '%{0}' of graph '{1}' to "
                 "{2}: it is declared {3}{4}",
                 binding.name, graph.getName(), binding.type, declared,
                 why.str());
@@ -639,7 +637,8 @@ static void checkBinding(const Graph &graph, const InputBinding &binding,
       return mismatch(llvm::formatv(" (dim {0} differs)", i).str());
     auto [it, inserted] = symbolValues.try_emplace(have.str(), want);
     if (!inserted && it->second != want)
-      diags.error({}, "symbol {0} of graph '{1}' is bound to both {2} and "
+      diags.error({},
+                  "symbol {0} of graph '{1}' is bound to both {2} and "
                   "{3}",
                   have, graph.getName(), it->second, want);
   }
@@ -658,7 +657,8 @@ llvm::Error shapeflow::bindInputs(Graph &graph,
     }
     // Saying the same thing twice is harmless; two answers are not.
     if (it->second != binding.type)
-      diags.error({}, "input '%{0}' of graph '{1}' is bound to both {2} and "
+      diags.error({},
+                  "input '%{0}' of graph '{1}' is bound to both {2} and "
                   "{3}",
                   binding.name, graph.getName(), it->second, binding.type);
   }

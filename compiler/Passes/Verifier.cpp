@@ -137,14 +137,16 @@ void verifyAttributes(const Node &node, DiagCollector &diags) {
       std::string list;
       for (llvm::StringRef c : spec->choices)
         list += (list.empty() ? "" : ", ") + c.str();
-      diags.error(attr.loc, "{0}: attribute '{1}' must be one of {2}, got "
+      diags.error(attr.loc,
+                  "{0}: attribute '{1}' must be one of {2}, got "
                   "{3}",
                   node.describe(), attr.name, list, attr.value);
       continue;
     }
     for (int64_t v : integersOf(attr.value)) {
       if (spec->min && v < *spec->min) {
-        diags.error(attr.loc, "{0}: attribute '{1}' must be at least {2}, "
+        diags.error(attr.loc,
+                    "{0}: attribute '{1}' must be at least {2}, "
                     "got {3}",
                     node.describe(), attr.name, *spec->min, attr.value);
         break;
@@ -183,7 +185,8 @@ llvm::Error shapeflow::verifyGraph(Graph &graph) {
   verifyNames(graph, diags);
   for (const std::unique_ptr<Value> &input : graph.getInputs())
     if (!input->getType().hasRank())
-      diags.error(input->getLoc(), "input '%{0}' needs a rank; write "
+      diags.error(input->getLoc(),
+                  "input '%{0}' needs a rank; write "
                   "{1}[?, ?] for two unknown dims rather than {1}[*]",
                   input->getName(), dtypeName(input->getType().getDType()));
   for (const std::unique_ptr<Node> &node : graph.getNodes()) {
@@ -191,8 +194,7 @@ llvm::Error shapeflow::verifyGraph(Graph &graph) {
     verifyAttributes(*node, diags);
   }
   if (graph.getOutputs().empty())
-    diags.error(graph.getLoc(), "graph '{0}' returns nothing",
-                graph.getName());
+    diags.error(graph.getLoc(), "graph '{0}' returns nothing", graph.getName());
   if (diags.getCount())
     return diags.take();
   return graph.sortTopologically();

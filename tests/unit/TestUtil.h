@@ -41,9 +41,9 @@ struct Compiled {
 /// every graph with that input, and infers shapes unless `infer` is false.
 /// Unresolved dims are errors when the signature is complete, as in
 /// graph-dump.
-inline std::unique_ptr<Compiled>
-compile(llvm::StringRef text, std::vector<std::string> bindings = {},
-        bool infer = true) {
+inline std::unique_ptr<Compiled> compile(llvm::StringRef text,
+                                         std::vector<std::string> bindings = {},
+                                         bool infer = true) {
   auto result = std::make_unique<Compiled>();
   auto fail = [&](llvm::Error err) {
     result->errors = llvm::toString(std::move(err));

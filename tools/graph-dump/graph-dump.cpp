@@ -50,8 +50,7 @@ cl::opt<Format> format(
                           "inputs, params, values and outputs with shapes"),
                clEnumValN(Format::Dot, "dot", "a Graphviz digraph")),
     cl::cat(category));
-cl::opt<bool> params("params",
-                     cl::desc("Print a table of parameters instead"),
+cl::opt<bool> params("params", cl::desc("Print a table of parameters instead"),
                      cl::cat(category));
 cl::opt<bool> plan("plan",
                    cl::desc("Print the compiled plan (kernel steps and the "
@@ -155,9 +154,8 @@ llvm::Error print(const Module &module, llvm::raw_ostream &os) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
-  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "graph-dump (shapeflow) 0.1\n";
-  });
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << "graph-dump (shapeflow) 0.1\n"; });
   // --stats is LLVM's own option (it cannot be registered twice): show it.
   cl::Option *statsOption = cl::getRegisteredOptions().lookup("stats");
   if (statsOption) {

@@ -104,9 +104,8 @@ std::unique_ptr<Graph> loadGraph(llvm::SourceMgr &srcMgr) {
   auto &graphs = (*module)->graphs;
   auto it = graphs.begin();
   if (!graphName.empty())
-    it = llvm::find_if(graphs, [](const auto &g) {
-      return g->getName() == graphName;
-    });
+    it = llvm::find_if(graphs,
+                       [](const auto &g) { return g->getName() == graphName; });
   if (it == graphs.end())
     fail(makeError({}, "the file has no graph named '{0}'", graphName));
   std::unique_ptr<Graph> graph = std::move(*it);
@@ -135,15 +134,17 @@ llvm::Expected<std::vector<Tensor>> makeInputs(const Graph &graph) {
   for (const InputBinding &b : bound) {
     Value *v = graph.lookup(b.name);
     if (!v || !v->isInput())
-      return makeError({}, "--bind {0}: graph '{1}' has no input named "
+      return makeError({},
+                       "--bind {0}: graph '{1}' has no input named "
                        "'%{2}'",
                        b.origin, graph.getName(), b.name);
   }
 
   std::vector<Tensor> inputs;
   for (const auto &input : graph.getInputs()) {
-    auto named = llvm::find_if(
-        loaded, [&](const NamedTensor &t) { return t.first == input->getName(); });
+    auto named = llvm::find_if(loaded, [&](const NamedTensor &t) {
+      return t.first == input->getName();
+    });
     if (named != loaded.end()) {
       inputs.push_back(named->second);
       continue;
@@ -153,7 +154,8 @@ llvm::Expected<std::vector<Tensor>> makeInputs(const Graph &graph) {
       if (b.name == input->getName())
         type = b.type;
     if (!type.isStatic())
-      return makeError({}, "input '%{0}' has type {1}: give it a concrete "
+      return makeError({},
+                       "input '%{0}' has type {1}: give it a concrete "
                        "type with --bind %{0}=... or load it with --inputs",
                        input->getName(), type);
     std::vector<int64_t> shape;
@@ -169,8 +171,8 @@ llvm::Expected<std::vector<Tensor>> makeInputs(const Graph &graph) {
       return ids.takeError();
     RandomStream rng(inputSeed, input->getName());
     for (int64_t i = 0; i < ids->getNumElements(); ++i)
-      ids->i64()[i] = int64_t(rng.nextU64() % uint64_t(std::max<int64_t>(
-                                                  idBound, 1)));
+      ids->i64()[i] =
+          int64_t(rng.nextU64() % uint64_t(std::max<int64_t>(idBound, 1)));
     inputs.push_back(std::move(*ids));
   }
   return inputs;
@@ -184,7 +186,8 @@ void benchmark(Session &session, llvm::ArrayRef<Tensor> inputs,
     auto start = std::chrono::steady_clock::now();
     exitOnError(session.run(inputs, options).takeError());
     auto end = std::chrono::steady_clock::now();
-    ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
   }
   std::sort(ms.begin(), ms.end());
   const Plan &plan =
@@ -201,9 +204,8 @@ void benchmark(Session &session, llvm::ArrayRef<Tensor> inputs,
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
-  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "graph-run (shapeflow) 0.1\n";
-  });
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << "graph-run (shapeflow) 0.1\n"; });
   cl::ParseCommandLineOptions(argc, argv,
                               "graph-run: run a shapeflow graph end to end\n");
   exitOnError.setBanner("graph-run: error: ");
@@ -221,8 +223,8 @@ int main(int argc, char **argv) {
   // when the first plan is compiled (deferred); --verbose reports both, in
   // graph order.
   if (!paramsPath.empty()) {
-    llvm::Error err = (*session)->loadParams(
-        exitOnError(loadSafeTensors(paramsPath)));
+    llvm::Error err =
+        (*session)->loadParams(exitOnError(loadSafeTensors(paramsPath)));
     if (printDiagnostics(std::move(err), &srcMgr, "graph-run", llvm::errs()))
       return 1;
   } else {
@@ -264,7 +266,7 @@ int main(int argc, char **argv) {
   if (!outputsPath.empty())
     exitOnError(saveSafeTensors(outputsPath, named));
   if (!saveParamsPath.empty())
-    exitOnError(saveSafeTensors(saveParamsPath,
-                                exitOnError((*session)->saveParams())));
+    exitOnError(
+        saveSafeTensors(saveParamsPath, exitOnError((*session)->saveParams())));
   return 0;
 }

@@ -140,8 +140,7 @@ public:
   llvm::SMLoc getLoc() const { return loc; }
 
   /// Adds an input. Its type is its declared type.
-  Value &addInput(llvm::StringRef name, TensorType type,
-                  llvm::SMLoc loc = {});
+  Value &addInput(llvm::StringRef name, TensorType type, llvm::SMLoc loc = {});
   /// Adds a node at the end. Its result's type starts as the declared type
   /// (or unknown).
   Node &addNode(NodeSpec spec);
@@ -167,8 +166,9 @@ public:
   void resetTypes();
 
 private:
-  llvm::Error reportCycle(const std::vector<unsigned> &pending,
-                          const std::vector<std::vector<unsigned>> &users) const;
+  llvm::Error
+  reportCycle(const std::vector<unsigned> &pending,
+              const std::vector<std::vector<unsigned>> &users) const;
 
   std::string name;
   llvm::SMLoc loc;

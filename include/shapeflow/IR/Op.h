@@ -34,7 +34,7 @@ struct PlanAttr;
 /// What an attribute accepts.
 enum class AttrType : uint8_t {
   Int,
-  Float,   ///< an integer or a float
+  Float, ///< an integer or a float
   Bool,
   Name,    ///< a bare name
   IntPair, ///< an integer (used for both) or a list of two integers

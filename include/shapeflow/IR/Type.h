@@ -47,8 +47,7 @@ public:
   std::optional<int64_t> getNumElements() const;
 
   bool operator==(const TensorType &other) const {
-    return dtype == other.dtype && ranked == other.ranked &&
-           dims == other.dims;
+    return dtype == other.dtype && ranked == other.ranked && dims == other.dims;
   }
   bool operator!=(const TensorType &other) const { return !(*this == other); }
 

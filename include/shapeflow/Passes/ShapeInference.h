@@ -30,8 +30,9 @@ struct InputBinding {
 
 /// Refines the declared type of each named input with a bound type. A bound
 /// dimension replaces a `?`; a bound value for a declared symbol replaces
-/// that symbol in every input and in every type declared on a node. Mismatched dtypes, ranks or sizes, and names
-/// that are not inputs, are errors naming the input and both types.
+/// that symbol in every input and in every type declared on a node. Mismatched
+/// dtypes, ranks or sizes, and names that are not inputs, are errors naming the
+/// input and both types.
 llvm::Error bindInputs(Graph &graph, llvm::ArrayRef<InputBinding> bindings);
 
 struct ShapeInferenceOptions {
@@ -45,7 +46,8 @@ struct ShapeInferenceOptions {
 /// and where each came from. A parameter whose shape would depend on an
 /// input symbol is an error. Dimensions nothing determines stay unknown (and
 /// are errors with `requireComplete`).
-llvm::Error inferShapes(Graph &graph, const ShapeInferenceOptions &options = {});
+llvm::Error inferShapes(Graph &graph,
+                        const ShapeInferenceOptions &options = {});
 
 /// True when every input's dims are constants or symbolic expressions.
 bool hasCompleteSignature(const Graph &graph);

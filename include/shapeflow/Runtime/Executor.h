@@ -47,9 +47,10 @@ public:
   /// Runs the plan. `inputs` follow the signature and must match its
   /// dtypes and shapes exactly; `params` follow Plan::params. Returns the
   /// outputs in return order, each freshly allocated.
-  llvm::Expected<std::vector<Tensor>>
-  run(llvm::ArrayRef<Tensor> inputs, llvm::ArrayRef<const Tensor *> params,
-      Workspace &workspace, const RunOptions &options = {}) const;
+  llvm::Expected<std::vector<Tensor>> run(llvm::ArrayRef<Tensor> inputs,
+                                          llvm::ArrayRef<const Tensor *> params,
+                                          Workspace &workspace,
+                                          const RunOptions &options = {}) const;
 
 private:
   Executor(std::shared_ptr<const Plan> plan, std::vector<KernelFn> kernels)

@@ -37,8 +37,8 @@ class Parameter {
 public:
   /// `shape` uses -1 for unknown dims; `rankKnown` false means even the
   /// rank is open (a parameter only its uses can shape).
-  Parameter(std::string name, std::vector<int64_t> shape,
-            bool rankKnown = true, DType dtype = DType::F32);
+  Parameter(std::string name, std::vector<int64_t> shape, bool rankKnown = true,
+            DType dtype = DType::F32);
 
   llvm::StringRef getName() const { return name; }
   DType getDType() const { return dtype; }

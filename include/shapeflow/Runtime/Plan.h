@@ -82,7 +82,7 @@ struct PlanParam {
 };
 
 struct PlanStep {
-  std::string kernel; ///< a name in the runtime's kernel registry
+  std::string kernel;           ///< a name in the runtime's kernel registry
   std::vector<uint32_t> inputs; ///< buffer indices
   uint32_t output = 0;          ///< buffer index
   std::vector<PlanAttr> attrs;

@@ -80,8 +80,7 @@ public:
   }
   void error(llvm::SMLoc loc, std::string message,
              std::vector<DiagNote> notes) {
-    add(llvm::make_error<DiagError>(loc, std::move(message),
-                                    std::move(notes)));
+    add(llvm::make_error<DiagError>(loc, std::move(message), std::move(notes)));
   }
   unsigned getCount() const { return count; }
   /// Returns every collected error (or success) and resets the collector.

@@ -154,8 +154,8 @@ TEST(ExamplesRunTest, MlpMatchesReference) {
 }
 
 TEST(ExamplesRunTest, LeNetMatchesReference) {
-  checkExample({"lenet.sfg", "%x=f32[2,1,28,28]",
-                Tensor::uniform({2, 1, 28, 28}, 2)});
+  checkExample(
+      {"lenet.sfg", "%x=f32[2,1,28,28]", Tensor::uniform({2, 1, 28, 28}, 2)});
 }
 
 TEST(ExamplesRunTest, Vgg11MatchesReference) {
@@ -185,8 +185,8 @@ TEST(ExamplesRunTest, MobileNetV1MatchesReference) {
 }
 
 TEST(ExamplesRunTest, TransformerEncoderMatchesReference) {
-  checkExample({"transformer_encoder.sfg", "%ids=i64[2,8]",
-                randomIds(2, 8, 30000, 6)});
+  checkExample(
+      {"transformer_encoder.sfg", "%ids=i64[2,8]", randomIds(2, 8, 30000, 6)});
 }
 
 TEST(ExamplesRunTest, ConvChain100MatchesReference) {

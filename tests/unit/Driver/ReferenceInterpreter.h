@@ -1,4 +1,5 @@
-//===- ReferenceInterpreter.h - Plain-loop evaluation of a graph -*- C++ -*-===//
+//===- ReferenceInterpreter.h - Plain-loop evaluation of a graph -*- C++
+//-*-===//
 //
 // A slow, obvious interpreter over the IR, used to check the runtime's
 // kernels and lowering rewrites (folding, fused activations) end to end. It
@@ -42,8 +43,8 @@ struct RefTensor {
     r.shape.assign(t.getShape().begin(), t.getShape().end());
     r.data.resize(r.size());
     for (int64_t i = 0; i < r.size(); ++i)
-      r.data[i] = t.getDType() == DType::I64 ? double(t.i64()[i])
-                                              : double(t.f32()[i]);
+      r.data[i] =
+          t.getDType() == DType::I64 ? double(t.i64()[i]) : double(t.f32()[i]);
     return r;
   }
 };
@@ -223,8 +224,8 @@ inline llvm::Expected<llvm::StringMap<RefTensor>> runReference(
               for (int64_t j = 0; j < kw; ++j) {
                 int64_t iy = y * sh - ph + i, ix = xo * sw - pw + j;
                 bool inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-                bool inPadded = iy >= -ph && iy < h + ph && ix >= -pw &&
-                                ix < wd + pw;
+                bool inPadded =
+                    iy >= -ph && iy < h + ph && ix >= -pw && ix < wd + pw;
                 if (includePad ? inPadded : inside)
                   ++count;
                 if (!inside)
@@ -268,9 +269,9 @@ inline llvm::Expected<llvm::StringMap<RefTensor>> runReference(
             double m = mean, v = var;
             if (op == "batch_norm")
               m = in(3).data[i], v = in(4).data[i];
-            out.data[at(i)] = (x.data[at(i)] - m) / std::sqrt(v + eps) *
-                                  in(1).data[i] +
-                              in(2).data[i];
+            out.data[at(i)] =
+                (x.data[at(i)] - m) / std::sqrt(v + eps) * in(1).data[i] +
+                in(2).data[i];
           }
         }
     } else if (op == "relu" || op == "sigmoid" || op == "tanh" ||
@@ -332,10 +333,10 @@ inline llvm::Expected<llvm::StringMap<RefTensor>> runReference(
           bbatch(bs.begin(), bs.end() - 2), batch;
       size_t rank = std::max(abatch.size(), bbatch.size());
       for (size_t d = 0; d < rank; ++d) {
-        int64_t x = d + abatch.size() >= rank ? abatch[d + abatch.size() - rank]
-                                              : 1;
-        int64_t y = d + bbatch.size() >= rank ? bbatch[d + bbatch.size() - rank]
-                                              : 1;
+        int64_t x =
+            d + abatch.size() >= rank ? abatch[d + abatch.size() - rank] : 1;
+        int64_t y =
+            d + bbatch.size() >= rank ? bbatch[d + bbatch.size() - rank] : 1;
         batch.push_back(std::max(x, y));
       }
       int64_t nb = std::accumulate(batch.begin(), batch.end(), int64_t(1),
