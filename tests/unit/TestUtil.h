@@ -21,6 +21,20 @@
 
 namespace shapeflow::test {
 
+/// The two-layer MLP of examples/mlp.sfg: the input width is left open.
+inline constexpr const char *kMlp = R"(
+graph mlp(%x: f32[?, ?]) {
+  %dense0.weight = param
+  %dense0.bias = param(init=zeros)
+  %h = dense(%x, %dense0.weight, %dense0.bias, units=256)
+  %a = relu(%h)
+  %dense1.weight = param(init=xavier(magnitude=2.24)) : f32[10, ?]
+  %dense1.bias = param(init=zeros)
+  %y = dense(%a, %dense1.weight, %dense1.bias, units=10)
+  return %y
+}
+)";
+
 /// A parsed module and the SourceMgr its locations point into.
 struct Compiled {
   llvm::SourceMgr srcMgr;

@@ -14,19 +14,6 @@ using ::testing::Not;
 
 namespace {
 
-constexpr const char *kMlp = R"(
-graph mlp(%x: f32[?, ?]) {
-  %dense0.weight = param
-  %dense0.bias = param(init=zeros)
-  %h = dense(%x, %dense0.weight, %dense0.bias, units=256)
-  %a = relu(%h)
-  %dense1.weight = param(init=xavier(magnitude=2.24)) : f32[10, ?]
-  %dense1.bias = param(init=zeros)
-  %y = dense(%a, %dense1.weight, %dense1.bias, units=10)
-  return %y
-}
-)";
-
 TEST(ShapeInferenceTest, BindingFillsParametersBackward) {
   auto c = compile(kMlp, {"%x=f32[2,20]"});
   ASSERT_EQ(c->errors, "");

@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TestUtil.h"
+
 #include "shapeflow/Driver/Session.h"
 #include "shapeflow/IR/Parser.h"
 #include "shapeflow/Passes/Verifier.h"
@@ -25,18 +27,7 @@ using ::testing::Not;
 
 namespace {
 
-constexpr const char *kMlp = R"(
-graph mlp(%x: f32[?, ?]) {
-  %dense0.weight = param
-  %dense0.bias = param(init=zeros)
-  %h = dense(%x, %dense0.weight, %dense0.bias, units=256)
-  %a = relu(%h)
-  %dense1.weight = param(init=xavier(magnitude=2.24)) : f32[10, ?]
-  %dense1.bias = param(init=zeros)
-  %y = dense(%a, %dense1.weight, %dense1.bias, units=10)
-  return %y
-}
-)";
+using test::kMlp;
 
 // One dense layer with relu, small enough to compute by hand.
 constexpr const char *kTiny = R"(
