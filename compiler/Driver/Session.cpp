@@ -181,12 +181,11 @@ Session::compile(llvm::ArrayRef<TensorType> signature) {
   return std::make_shared<const Executor>(std::move(*executor));
 }
 
-llvm::Expected<std::shared_ptr<const Executor>>
-Session::prepare(llvm::ArrayRef<TensorType> signature) {
-  std::lock_guard<std::mutex> lock(mutex);
+llvm::Expected<Session::CompiledPlan *>
+Session::findOrCompile(llvm::ArrayRef<TensorType> signature) {
   std::string key = signatureKey(signature);
   if (auto it = plans.find(key); it != plans.end())
-    return it->second.executor;
+    return &it->second;
   LLVM_DEBUG(llvm::dbgs() << "compiling " << graph->getName() << " for " << key
                           << '\n');
   auto executor = compile(signature);
@@ -197,7 +196,16 @@ Session::prepare(llvm::ArrayRef<TensorType> signature) {
   size_t numParams = (*executor)->getPlan().params.size();
   compiled.derived.resize(numParams);
   compiled.sourceVersions.resize(numParams);
-  return *executor;
+  return &compiled;
+}
+
+llvm::Expected<std::shared_ptr<const Executor>>
+Session::prepare(llvm::ArrayRef<TensorType> signature) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto compiled = findOrCompile(signature);
+  if (!compiled)
+    return compiled.takeError();
+  return (*compiled)->executor;
 }
 
 llvm::Expected<std::vector<Tensor>>
@@ -238,20 +246,22 @@ Session::gatherParams(CompiledPlan &compiled) {
 
 llvm::Expected<std::vector<Tensor>> Session::run(llvm::ArrayRef<Tensor> inputs,
                                                  const RunOptions &options) {
-  std::vector<TensorType> signature = signatureOf(inputs);
-  auto executor = prepare(signature);
-  if (!executor)
-    return executor.takeError();
-
-  // Borrow a workspace so concurrent runs never share an arena.
+  // Compile (if new) and gather parameters under one lock, so a
+  // concurrent loadParams() cannot drop the plan in between.
+  std::shared_ptr<const Executor> executor;
   std::unique_ptr<Workspace> workspace;
   std::vector<Tensor> paramValues;
   {
     std::lock_guard<std::mutex> lock(mutex);
-    auto values = gatherParams(plans[signatureKey(signature)]);
+    auto compiled = findOrCompile(signatureOf(inputs));
+    if (!compiled)
+      return compiled.takeError();
+    executor = (*compiled)->executor;
+    auto values = gatherParams(**compiled);
     if (!values)
       return values.takeError();
     paramValues = std::move(*values);
+    // Borrow a workspace so concurrent runs never share an arena.
     if (!idleWorkspaces.empty()) {
       workspace = std::move(idleWorkspaces.back());
       idleWorkspaces.pop_back();
@@ -262,7 +272,7 @@ llvm::Expected<std::vector<Tensor>> Session::run(llvm::ArrayRef<Tensor> inputs,
   std::vector<const Tensor *> paramData;
   for (const Tensor &t : paramValues)
     paramData.push_back(&t);
-  auto outputs = (*executor)->run(inputs, paramData, *workspace, options);
+  auto outputs = executor->run(inputs, paramData, *workspace, options);
   std::lock_guard<std::mutex> lock(mutex);
   idleWorkspaces.push_back(std::move(workspace));
   return outputs;

@@ -97,6 +97,10 @@ private:
     std::vector<Tensor> derived;
     std::vector<std::vector<uint64_t>> sourceVersions;
   };
+  /// The plan for a signature, compiled on first use. Called with the
+  /// mutex held.
+  llvm::Expected<CompiledPlan *>
+  findOrCompile(llvm::ArrayRef<TensorType> signature);
   /// The data of every plan parameter, deriving what is stale. Called with
   /// the mutex held.
   llvm::Expected<std::vector<Tensor>> gatherParams(CompiledPlan &compiled);
