@@ -149,13 +149,18 @@ llvm::Expected<const Tensor &> Parameter::data() const {
       name, shapeStr(), chosenInit ? chosenInit->describe() : "none"));
 }
 
-Parameter &ParameterStore::add(std::unique_ptr<Parameter> param) {
+Parameter &ParameterStore::add(std::shared_ptr<Parameter> param) {
   assert(!byName.count(param->getName()) && "duplicate parameter name");
-  byName[param->getName()] = param.get();
+  byName[param->getName()] = params.size();
   params.push_back(std::move(param));
   return *params.back();
 }
 
 Parameter *ParameterStore::lookup(llvm::StringRef name) const {
-  return byName.lookup(name);
+  return share(name).get();
+}
+
+std::shared_ptr<Parameter> ParameterStore::share(llvm::StringRef name) const {
+  auto it = byName.find(name);
+  return it == byName.end() ? nullptr : params[it->second];
 }

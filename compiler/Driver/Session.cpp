@@ -66,14 +66,15 @@ Session::Session(std::unique_ptr<Graph> g, LoweringOptions lowering)
 }
 
 llvm::Expected<std::unique_ptr<Session>>
-Session::create(std::unique_ptr<Graph> graph, LoweringOptions lowering) {
+Session::create(std::unique_ptr<Graph> graph, LoweringOptions lowering,
+                const ParameterStore *existing) {
   std::unique_ptr<Session> session(new Session(std::move(graph), lowering));
-  if (llvm::Error err = session->createParams())
+  if (llvm::Error err = session->createParams(existing))
     return err;
   return session;
 }
 
-llvm::Error Session::createParams() {
+llvm::Error Session::createParams(const ParameterStore *existing) {
   // What the graph says before any binding gives the partial shapes.
   if (llvm::Error err = inferShapes(*graph))
     return err;

@@ -50,8 +50,12 @@ public:
   /// Takes a verified graph. Parameters start with the shapes the graph
   /// implies before any binding (`[256, ?]`), and with the graph's `init=`
   /// as their own initializer.
+  ///
+  /// Parameters found in `existing` (by name) are used as they are, shared
+  /// with whoever made them; the others are created.
   static llvm::Expected<std::unique_ptr<Session>>
-  create(std::unique_ptr<Graph> graph, LoweringOptions lowering = {});
+  create(std::unique_ptr<Graph> graph, LoweringOptions lowering = {},
+         const ParameterStore *existing = nullptr);
 
   const Graph &getGraph() const { return *graph; }
   ParameterStore &getParams() { return params; }
@@ -84,7 +88,7 @@ public:
 
 private:
   Session(std::unique_ptr<Graph> graph, LoweringOptions lowering);
-  llvm::Error createParams();
+  llvm::Error createParams(const ParameterStore *existing);
   llvm::Expected<std::shared_ptr<const Executor>>
   compile(llvm::ArrayRef<TensorType> signature);
   void pinParameterShapes();

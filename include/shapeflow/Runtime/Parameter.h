@@ -41,6 +41,9 @@ public:
             DType dtype = DType::F32);
 
   llvm::StringRef getName() const { return name; }
+  /// Renames the parameter (a block names its parameters once it knows its
+  /// place in the network: `weight` becomes `0.weight`).
+  void setName(std::string newName) { name = std::move(newName); }
   DType getDType() const { return dtype; }
   ParamRole getRole() const { return role; }
   void setRole(ParamRole r) { role = r; }
@@ -105,16 +108,19 @@ private:
 /// Parameters in a fixed order (the order they were added), by name.
 class ParameterStore {
 public:
-  /// Adds a parameter; the name must be new (asserted).
-  Parameter &add(std::unique_ptr<Parameter> param);
+  /// Adds a parameter; the name must be new (asserted). A parameter may be
+  /// shared with its creator (a network block holds its own).
+  Parameter &add(std::shared_ptr<Parameter> param);
   Parameter *lookup(llvm::StringRef name) const;
+  /// The parameter as a shared pointer, or null.
+  std::shared_ptr<Parameter> share(llvm::StringRef name) const;
   size_t size() const { return params.size(); }
   auto begin() const { return params.begin(); }
   auto end() const { return params.end(); }
 
 private:
-  std::vector<std::unique_ptr<Parameter>> params;
-  llvm::StringMap<Parameter *> byName;
+  std::vector<std::shared_ptr<Parameter>> params;
+  llvm::StringMap<size_t> byName; // index into params
 };
 
 } // namespace shapeflow
