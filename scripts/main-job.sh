@@ -32,6 +32,10 @@ printf '%s\n' 'graph bad(%x: f32[2, 20]) {' \
 $dump build/bad.sfg || echo "(exit code $?)"
 
 echo
+echo "== The C++ network API: deferred initialization, step by step"
+step build/examples/deferred_init
+
+echo
 echo "== Running: parameters are initialized once, when their shapes are known"
 step $run examples/mlp.sfg --bind %x=f32[2,20] --seed 7 --init xavier --verbose
 step $dump examples/resnet18.sfg --bind %x=f32[1,3,224,224] --plan -o build/resnet18.plan

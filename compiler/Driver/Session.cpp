@@ -85,6 +85,11 @@ llvm::Error Session::createParams(const ParameterStore *existing) {
 
   DiagCollector diags;
   for (const Node *node : graph->getParams()) {
+    if (std::shared_ptr<Parameter> shared =
+            existing ? existing->share(node->getName()) : nullptr) {
+      params.add(std::move(shared));
+      continue;
+    }
     const TensorType &type = node->getResult().getType();
     auto param =
         std::make_unique<Parameter>(node->getName().str(), partialShape(type),

@@ -17,7 +17,8 @@ tool_dirs = [
     for name in sorted(os.listdir(config.shapeflow_tools_dir))
     if os.path.isdir(os.path.join(config.shapeflow_tools_dir, name))
 ]
-path = os.pathsep.join(tool_dirs + [config.llvm_tools_dir,
+path = os.pathsep.join(tool_dirs + [config.shapeflow_examples_bin,
+                                    config.llvm_tools_dir,
                                     config.environment.get("PATH", "")])
 config.environment["PATH"] = path
 config.environment["PATH"] += os.pathsep + os.environ.get("PATH", "")
