@@ -1,9 +1,12 @@
 //===- Block.cpp - Gluon-style blocks with deferred initialization --------===//
 
 #include "shapeflow/NN/Block.h"
+#include "shapeflow/Passes/ShapeInference.h"
 #include "shapeflow/Passes/Verifier.h"
+#include "shapeflow/Runtime/SafeTensors.h"
 #include "shapeflow/Support/Diag.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Regex.h"
 
@@ -106,8 +109,8 @@ std::string Block::collectParams(llvm::StringRef select) {
   for (const auto &p : getParams()) {
     if (!select.empty() && !regex.match(p->getName()))
       continue;
-    const InitPtr &init = p->getChosenInit() ? p->getChosenInit()
-                                             : p->getOwnInit();
+    const InitPtr &init =
+        p->getChosenInit() ? p->getChosenInit() : p->getOwnInit();
     os << llvm::formatv("{0} {1}{2}  init={3}  {4}\n", p->getName(),
                         dtypeName(p->getDType()), p->shapeStr(),
                         init ? init->describe() : std::string("(not set)"),
@@ -175,4 +178,86 @@ llvm::Expected<Tensor> Block::operator()(const Tensor &x) {
   if (!outputs)
     return outputs.takeError();
   return std::move((*outputs)[0]);
+}
+
+llvm::Expected<std::string> Block::summary(const TensorType &input) {
+  std::unique_ptr<Graph> graph = exportGraph(input);
+  if (llvm::Error err = verifyGraph(*graph))
+    return std::move(err);
+  if (llvm::Error err = inferShapes(*graph))
+    return std::move(err);
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0,-28} {1,-24} {2}\n", "value", "op", "type");
+  int64_t total = 0;
+  for (const auto &node : graph->getNodes()) {
+    const TensorType &type = node->getResult().getType();
+    if (node->getOp().isParam()) {
+      total += type.getNumElements().value_or(0);
+      continue;
+    }
+    os << llvm::formatv("{0,-28} {1,-24} {2}\n", node->getName(),
+                        node->getOpName(), type.str());
+  }
+  os << "parameters: " << total << '\n';
+  return os.str();
+}
+
+llvm::Error Block::saveParameters(llvm::StringRef path) const {
+  std::vector<NamedTensor> tensors;
+  DiagCollector diags;
+  for (const auto &p : getParams()) {
+    auto data = p->data();
+    if (!data) {
+      diags.add(data.takeError());
+      continue;
+    }
+    tensors.emplace_back(p->getName().str(), *data);
+  }
+  if (diags.getCount())
+    return diags.take();
+  return saveSafeTensors(path, tensors);
+}
+
+llvm::Error Block::loadParameters(llvm::StringRef path) {
+  auto tensors = loadSafeTensors(path);
+  if (!tensors)
+    return tensors.takeError();
+  std::lock_guard<std::mutex> lock(run->mutex);
+  llvm::StringMap<const Tensor *> byName;
+  for (const auto &[name, tensor] : *tensors)
+    byName[name] = &tensor;
+
+  // Check names, then every tensor against a scratch copy of its
+  // parameter, before changing anything.
+  DiagCollector diags;
+  std::vector<std::shared_ptr<Parameter>> params = getParams();
+  llvm::StringSet<> known;
+  for (const auto &p : params) {
+    known.insert(p->getName());
+    const Tensor *t = byName.lookup(p->getName());
+    if (!t) {
+      diags.error({}, "'{0}' has no tensor for parameter '{1}'", path,
+                  p->getName());
+      continue;
+    }
+    Parameter probe(p->getName().str(), p->getShape().vec(), p->hasRank(),
+                    p->getDType());
+    diags.add(probe.setData(*t));
+  }
+  for (const auto &[name, tensor] : *tensors)
+    if (!known.contains(name))
+      diags.error({},
+                  "'{0}' has a tensor '{1}', which is no parameter of "
+                  "the network",
+                  path, name);
+  if (diags.getCount())
+    return diags.take();
+
+  for (const auto &p : params)
+    llvm::cantFail(p->setData(byName.lookup(p->getName())->clone()));
+  // Plans compiled before may have other parameter shapes.
+  run->session.reset();
+  return llvm::Error::success();
 }

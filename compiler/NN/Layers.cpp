@@ -50,8 +50,8 @@ Value &Sequential::emit(Tracer &tracer, Value &x, const std::string &prefix) {
 std::string Sequential::describe() const {
   std::string text = "Sequential(\n";
   for (size_t i = 0; i < getChildBlocks().size(); ++i)
-    text += "  (" + getChildNames()[i] + "): " +
-            getChildBlocks()[i]->describe() + "\n";
+    text += "  (" + getChildNames()[i] +
+            "): " + getChildBlocks()[i]->describe() + "\n";
   return text + ")";
 }
 
@@ -140,6 +140,37 @@ Value &BatchNorm::emit(Tracer &tracer, Value &x, const std::string &prefix) {
 
 std::string BatchNorm::describe() const {
   return "BatchNorm(" + sizeStr(gamma->getShape()[0]) + ")";
+}
+
+LayerNorm::LayerNorm(LayerNormOptions options) : options(options) {
+  gamma = declareParam("gamma", {options.inChannels});
+  beta = declareParam("beta", {options.inChannels});
+}
+
+Value &LayerNorm::emit(Tracer &tracer, Value &x, const std::string &prefix) {
+  return tracer.op("layer_norm", prefix + "layer_norm",
+                   {&x, &tracer.param(*gamma), &tracer.param(*beta)},
+                   {intAttr("axis", options.axis),
+                    {"eps", Attribute::floating(options.eps), {}}});
+}
+
+std::string LayerNorm::describe() const {
+  return "LayerNorm(" + sizeStr(gamma->getShape()[0]) + ")";
+}
+
+Embedding::Embedding(int64_t inputDim, int64_t outputDim)
+    : inputDim(inputDim), outputDim(outputDim) {
+  weight = declareParam("weight", {inputDim, outputDim});
+}
+
+Value &Embedding::emit(Tracer &tracer, Value &x, const std::string &prefix) {
+  return tracer.op(
+      "embedding", prefix + "embedding", {&x, &tracer.param(*weight)},
+      {intAttr("input_dim", inputDim), intAttr("output_dim", outputDim)});
+}
+
+std::string Embedding::describe() const {
+  return llvm::formatv("Embedding({0} -> {1})", inputDim, outputDim);
 }
 
 Value &MaxPool2D::emit(Tracer &tracer, Value &x, const std::string &prefix) {

@@ -90,6 +90,19 @@ public:
   /// would build it); print it with printGraph.
   std::unique_ptr<Graph> exportGraph(const TensorType &input);
 
+  /// Every value's shape and each parameter's element count for an input
+  /// of type `input` (concrete or symbolic), from shape inference alone:
+  /// nothing is allocated or initialized. Parameters keep their shapes.
+  llvm::Expected<std::string> summary(const TensorType &input);
+
+  /// Saves every parameter to a safetensors file; a parameter without data
+  /// (deferred or never initialized) is an error.
+  llvm::Error saveParameters(llvm::StringRef path) const;
+  /// Loads every parameter from a safetensors file written by
+  /// saveParameters. Deferred parameters take their shapes from the file,
+  /// without a forward pass. Names, dtypes and shapes are checked.
+  llvm::Error loadParameters(llvm::StringRef path);
+
 protected:
   /// Declares a parameter named `localName` (prefixed with the block's
   /// path once it is added to a parent); `shape` uses -1 for sizes the

@@ -88,6 +88,36 @@ private:
   std::shared_ptr<Parameter> gamma, beta, mean, var;
 };
 
+struct LayerNormOptions {
+  int64_t axis = -1;
+  int64_t inChannels = -1; ///< the size of `axis`, if known up front
+  double eps = 1e-5;
+};
+
+/// Normalises over one axis, with a learned scale and shift on it.
+class LayerNorm : public Block {
+public:
+  explicit LayerNorm(LayerNormOptions options = {});
+  Value &emit(Tracer &tracer, Value &x, const std::string &prefix) override;
+  std::string describe() const override;
+
+private:
+  LayerNormOptions options;
+  std::shared_ptr<Parameter> gamma, beta;
+};
+
+/// Looks up rows of a [inputDim, outputDim] table by i64 ids.
+class Embedding : public Block {
+public:
+  Embedding(int64_t inputDim, int64_t outputDim);
+  Value &emit(Tracer &tracer, Value &x, const std::string &prefix) override;
+  std::string describe() const override;
+
+private:
+  int64_t inputDim, outputDim;
+  std::shared_ptr<Parameter> weight;
+};
+
 struct PoolOptions {
   std::array<int64_t, 2> stride = {0, 0}; ///< {0, 0}: the kernel size
   std::array<int64_t, 2> padding = {0, 0};
