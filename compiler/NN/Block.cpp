@@ -164,7 +164,7 @@ llvm::Expected<Tensor> Block::operator()(const Tensor &x) {
       std::unique_ptr<Graph> graph =
           exportGraph(TensorType(x.getDType(), dims));
       if (llvm::Error err = verifyGraph(*graph))
-        return std::move(err);
+        return err;
       ParameterStore store;
       for (const auto &p : getParams())
         store.add(p);
@@ -183,9 +183,9 @@ llvm::Expected<Tensor> Block::operator()(const Tensor &x) {
 llvm::Expected<std::string> Block::summary(const TensorType &input) {
   std::unique_ptr<Graph> graph = exportGraph(input);
   if (llvm::Error err = verifyGraph(*graph))
-    return std::move(err);
+    return err;
   if (llvm::Error err = inferShapes(*graph))
-    return std::move(err);
+    return err;
 
   std::string text;
   llvm::raw_string_ostream os(text);
