@@ -5,6 +5,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cassert>
+#include <cmath>
 #include <cstring>
 
 using namespace shapeflow;
@@ -85,12 +86,15 @@ llvm::Expected<bool> Parameter::initialize(const InitPtr &fallback,
     chosenInit = fallback;
   seed = initSeed;
 
+  ParamState before = state;
   state = ParamState::Deferred;
   if (!hasCompleteShape())
     return true;
   if (llvm::Error err = fill()) {
-    // Nothing was recorded that could run later: start over.
-    state = ParamState::NotInitialized;
+    // A failed re-initialization keeps the data it had; a first one has
+    // nothing that could run later, so it starts over.
+    state = before == ParamState::Initialized ? before
+                                              : ParamState::NotInitialized;
     return err;
   }
   return true;
@@ -102,10 +106,17 @@ llvm::Error Parameter::fill() {
   if (!fresh)
     return paramError("parameter '" + name +
                       "': " + llvm::toString(fresh.takeError()));
-  llvm::MutableArrayRef<float> data(fresh->f32(), fresh->getNumElements());
+  // Initializers produce floats; an i64 parameter takes them rounded.
+  int64_t n = fresh->getNumElements();
+  std::vector<float> scratch(dtype == DType::F32 ? 0 : n);
+  llvm::MutableArrayRef<float> data(
+      dtype == DType::F32 ? fresh->f32() : scratch.data(), n);
   InitRequest request{name, role, shape, seed};
   if (llvm::Error err = chosenInit->fill(request, data))
     return err;
+  if (dtype == DType::I64)
+    for (int64_t i = 0; i < n; ++i)
+      fresh->i64()[i] = std::llround(scratch[i]);
   tensor = std::move(*fresh);
   state = ParamState::Initialized;
   ++initCount;

@@ -106,6 +106,8 @@ std::unique_ptr<Graph> loadGraph(llvm::SourceMgr &srcMgr) {
   if (!graphName.empty())
     it = llvm::find_if(graphs,
                        [](const auto &g) { return g->getName() == graphName; });
+  if (graphs.empty())
+    fail(makeError({}, "the file has no graph"));
   if (it == graphs.end())
     fail(makeError({}, "the file has no graph named '{0}'", graphName));
   std::unique_ptr<Graph> graph = std::move(*it);
