@@ -91,7 +91,8 @@ TEST(BlockTest, FirstCallInitializesEachWaitingWeightOnceInOrder) {
   llvm::cantFail(net.initialize(rec.init()).takeError());
   Tensor y = llvm::cantFail(net(Tensor::uniform({2, 20}, 0)));
   EXPECT_THAT(y.getShape(), ElementsAre(2, 10));
-  EXPECT_THAT(rec.calls, ElementsAre("0.weight [256, 20]", "1.weight [10, 256]"));
+  EXPECT_THAT(rec.calls,
+              ElementsAre("0.weight [256, 20]", "1.weight [10, 256]"));
   EXPECT_EQ(net.describe(), "Sequential(\n  (0): Dense(20 -> 256, relu)\n"
                             "  (1): Dense(256 -> 10)\n)");
 
@@ -129,7 +130,8 @@ TEST(BlockTest, ForcedReinitializationRunsAtOnceAndPlainRepeatDoesNot) {
   InitOptions force;
   force.forceReinit = true;
   llvm::cantFail(net.initialize(rec.init(), force).takeError());
-  EXPECT_THAT(rec.calls, ElementsAre("0.weight [256, 20]", "1.weight [10, 256]"));
+  EXPECT_THAT(rec.calls,
+              ElementsAre("0.weight [256, 20]", "1.weight [10, 256]"));
 }
 
 TEST(BlockTest, DeclaredInputSizesInitializeAtOnce) {
@@ -139,7 +141,8 @@ TEST(BlockTest, DeclaredInputSizesInitializeAtOnce) {
   Recorder rec;
   InitSummary s = llvm::cantFail(net.initialize(rec.init()));
   EXPECT_EQ(s.deferred, 0u);
-  EXPECT_THAT(rec.calls, ElementsAre("0.weight [256, 20]", "1.weight [10, 256]"));
+  EXPECT_THAT(rec.calls,
+              ElementsAre("0.weight [256, 20]", "1.weight [10, 256]"));
 }
 
 TEST(BlockTest, ConvNetInfersEveryInputSize) {
@@ -168,8 +171,7 @@ TEST(BlockTest, ConcurrentFirstCallsInitializeOnce) {
   std::vector<Tensor> results(2);
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t)
-    threads.emplace_back(
-        [&, t] { results[t] = llvm::cantFail(net(x)); });
+    threads.emplace_back([&, t] { results[t] = llvm::cantFail(net(x)); });
   for (std::thread &t : threads)
     t.join();
   EXPECT_EQ(rec.calls.size(), 2u);
@@ -189,6 +191,38 @@ TEST(BlockTest, ExportedGraphPrintsAsTextGraphDumpAccepts) {
   auto module = parseModuleString(os.str(), srcMgr);
   ASSERT_TRUE(bool(module)) << llvm::toString(module.takeError());
   EXPECT_FALSE(bool(verifyGraph(*(*module)->graphs[0])));
+}
+
+} // namespace
+
+namespace {
+
+/// A user's residual block: y = relu(x + dense(x)), its width inferred.
+class Residual : public nn::Block {
+public:
+  Residual() { weight = declareParam("weight", {-1, -1}); }
+  Value &emit(nn::Tracer &tracer, Value &x,
+              const std::string &prefix) override {
+    Value &h = tracer.op("dense", prefix + "proj", {&x, &tracer.param(*weight)},
+                         {{"units", Attribute::integer(8), {}}});
+    Value &sum = tracer.op("add", prefix + "add", {&x, &h});
+    return tracer.op("relu", prefix + "relu", {&sum});
+  }
+  std::string describe() const override { return "Residual()"; }
+
+private:
+  std::shared_ptr<Parameter> weight;
+};
+
+TEST(BlockTest, UserBlocksDeclareParametersAndEmitOps) {
+  nn::Sequential net;
+  net.add(Residual(), "res");
+  net.add(nn::Dense(2));
+  llvm::cantFail(net.initialize(init::xavier()).takeError());
+  Tensor y = llvm::cantFail(net(Tensor::uniform({3, 8}, 0)));
+  EXPECT_THAT(y.getShape(), ElementsAre(3, 2));
+  // The add pins the projection to the input's width, 8.
+  EXPECT_THAT(net.param("res.weight").getShape(), ElementsAre(8, 8));
 }
 
 } // namespace
