@@ -34,6 +34,7 @@ $dump build/bad.sfg || echo "(exit code $?)"
 echo
 echo "== The C++ network API: deferred initialization, step by step"
 step build/examples/deferred_init
+step build/examples/custom_blocks
 
 echo
 echo "== Running: parameters are initialized once, when their shapes are known"

@@ -9,6 +9,7 @@
 
 #include "shapeflow/NN/Block.h"
 #include "shapeflow/NN/Layers.h"
+#include "shapeflow/NN/Symbol.h"
 #include "shapeflow/Runtime/Initializer.h"
 #include "shapeflow/Runtime/Tensor.h"
 
