@@ -35,6 +35,7 @@ echo
 echo "== The C++ network API: deferred initialization, step by step"
 step build/examples/deferred_init
 step build/examples/custom_blocks
+step build/examples/model_zoo
 
 echo
 echo "== Running: parameters are initialized once, when their shapes are known"
