@@ -111,10 +111,14 @@ std::string Block::collectParams(llvm::StringRef select) {
       continue;
     const InitPtr &init =
         p->getChosenInit() ? p->getChosenInit() : p->getOwnInit();
+    std::string state = stateName(p->getState()).str();
+    if (run->session && !run->reached.contains(p->getName()))
+      state += " (the forward pass never used it, so nothing decides its "
+               "shape)";
     os << llvm::formatv("{0} {1}{2}  init={3}  {4}\n", p->getName(),
                         dtypeName(p->getDType()), p->shapeStr(),
                         init ? init->describe() : std::string("(not set)"),
-                        stateName(p->getState()));
+                        state);
   }
   return os.str();
 }
@@ -168,6 +172,8 @@ llvm::Expected<Tensor> Block::operator()(const Tensor &x) {
       ParameterStore store;
       for (const auto &p : getParams())
         store.add(p);
+      for (const Node *node : graph->getParams())
+        run->reached.insert(node->getName());
       auto session = Session::create(std::move(graph), {}, &store);
       if (!session)
         return session.takeError();

@@ -19,6 +19,7 @@
 #include "shapeflow/IR/Graph.h"
 #include "shapeflow/Runtime/Parameter.h"
 
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -131,6 +132,8 @@ private:
   struct RunState {
     std::mutex mutex;
     std::unique_ptr<Session> session;
+    /// Parameters the traced forward pass used (the others stay deferred).
+    llvm::StringSet<> reached;
     bool warnedInitialized = false;
   };
   std::unique_ptr<RunState> run = std::make_unique<RunState>();

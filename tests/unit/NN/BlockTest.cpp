@@ -226,3 +226,31 @@ TEST(BlockTest, UserBlocksDeclareParametersAndEmitOps) {
 }
 
 } // namespace
+
+namespace {
+
+/// Declares a parameter its forward never uses.
+class Forgetful : public nn::Block {
+public:
+  Forgetful() { unused = declareParam("unused", {4, -1}); }
+  Value &emit(nn::Tracer &tracer, Value &x, const std::string &) override {
+    return tracer.op("relu", "relu", {&x});
+  }
+  std::string describe() const override { return "Forgetful()"; }
+
+private:
+  std::shared_ptr<Parameter> unused;
+};
+
+TEST(BlockTest, AParameterTheForwardNeverUsedStaysDeferredWithTheReason) {
+  nn::Sequential net;
+  net.add(Forgetful(), "f");
+  llvm::cantFail(net.initialize(init::xavier()).takeError());
+  llvm::cantFail(net(Tensor::uniform({2, 3}, 0)).takeError());
+  EXPECT_THAT(net.collectParams(),
+              HasSubstr("f.unused f32[4, ?]  init=xavier(rnd_type=uniform, "
+                        "factor_type=avg, magnitude=3)  deferred (the "
+                        "forward pass never used it"));
+}
+
+} // namespace
