@@ -193,20 +193,44 @@ llvm::Expected<std::string> Block::summary(const TensorType &input) {
   if (llvm::Error err = inferShapes(*graph))
     return err;
 
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << llvm::formatv("{0,-28} {1,-24} {2}\n", "value", "op", "type");
+  // One row per child block (or one for a block without children): its
+  // output is the type of the last op emitted under its name.
+  std::vector<std::string> names = childNames;
+  if (names.empty())
+    names.push_back("");
+  std::vector<std::string> outputs(names.size(), "-");
+  std::vector<int64_t> counts(names.size(), 0);
   int64_t total = 0;
   for (const auto &node : graph->getNodes()) {
-    const TensorType &type = node->getResult().getType();
-    if (node->getOp().isParam()) {
-      total += type.getNumElements().value_or(0);
-      continue;
+    llvm::StringRef name = node->getName();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!name.startswith(names[i].empty() ? "" : names[i] + "."))
+        continue;
+      const TensorType &type = node->getResult().getType();
+      if (!node->getOp().isParam()) {
+        outputs[i] = type.str();
+        continue;
+      }
+      int64_t n = type.getNumElements().value_or(0);
+      counts[i] += n;
+      total += n;
     }
-    os << llvm::formatv("{0,-28} {1,-24} {2}\n", node->getName(),
-                        node->getOpName(), type.str());
   }
-  os << "parameters: " << total << '\n';
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0,-12} {1,-36} {2,-24} {3}\n", "block", "kind",
+                      "output", "parameters");
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string kind =
+        childBlocks.empty() ? describe() : childBlocks[i]->describe();
+    // A nested block describes itself on several lines; keep the first.
+    kind = llvm::StringRef(kind).split('\n').first.str();
+    os << llvm::formatv("{0,-12} {1,-36} {2,-24} {3}\n",
+                        names[i].empty() ? "(net)" : names[i], kind, outputs[i],
+                        counts[i]);
+  }
+  os << "total parameters: " << total << '\n';
   return os.str();
 }
 

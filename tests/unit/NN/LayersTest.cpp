@@ -31,10 +31,13 @@ TEST(LayersTest, SummaryInfersWithoutInitializing) {
   nn::Sequential net = mlp();
   std::string text = llvm::cantFail(
       net.summary(TensorType(DType::F32, {Dim::symbol("N"), Dim(20)})));
-  EXPECT_THAT(text, HasSubstr("f32[N, 256]"));
-  EXPECT_THAT(text, HasSubstr("f32[N, 10]"));
-  // 256*20 + 256 + 10*256 + 10
-  EXPECT_THAT(text, HasSubstr("parameters: 7946"));
+  // One row per block: output type and parameter count.
+  // 256 * 20 + 256 = 5376 and 10 * 256 + 10 = 2570.
+  EXPECT_THAT(text, HasSubstr("0            Dense(? -> 256, relu)          "
+                              "      f32[N, 256]              5376\n"));
+  EXPECT_THAT(text, HasSubstr("1            Dense(? -> 10)                 "
+                              "      f32[N, 10]               2570\n"));
+  EXPECT_THAT(text, HasSubstr("total parameters: 7946"));
   EXPECT_EQ(net.param("0.weight").getState(), ParamState::NotInitialized);
   EXPECT_THAT(net.param("0.weight").getShape(), ElementsAre(256, -1));
 }
@@ -78,6 +81,21 @@ TEST(LayersTest, LoadingAMismatchedFileChangesNothing) {
   EXPECT_THAT(text, HasSubstr("no tensor for parameter '1.weight'"));
   EXPECT_EQ(other.param("0.weight").getState(), ParamState::NotInitialized);
   llvm::sys::fs::remove(path);
+}
+
+TEST(LayersTest, DeclaredInChannelsInitializeConvAndBatchNormAtOnce) {
+  nn::Sequential net;
+  net.add(nn::Conv2D(8, {3, 3}, {.groups = 2, .inChannels = 4}));
+  net.add(nn::BatchNorm({.inChannels = 8}));
+  net.add(nn::LayerNorm({.axis = 1, .inChannels = 8}));
+  InitSummary s = llvm::cantFail(net.initialize(init::xavier()));
+  EXPECT_EQ(s.deferred, 0u);
+  EXPECT_THAT(net.param("0.weight").getShape(), ElementsAre(8, 2, 3, 3));
+  EXPECT_EQ(net.param("0.weight").getInitCount(), 1u);
+  EXPECT_THAT(net.describe(), HasSubstr("Conv2D(4 -> 8, kernel=(3, 3))"));
+  Tensor y = llvm::cantFail(net(Tensor::uniform({1, 4, 5, 5}, 0)));
+  EXPECT_THAT(y.getShape(), ElementsAre(1, 8, 3, 3));
+  EXPECT_EQ(net.param("0.weight").getInitCount(), 1u);
 }
 
 TEST(LayersTest, EmbeddingAndLayerNormInferTheirShapes) {
