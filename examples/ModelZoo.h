@@ -167,22 +167,16 @@ inline nn::Sequential mobilenetV1() {
   return net;
 }
 
-/// One post-norm transformer encoder block over token ids.
-class EncoderBlock : public nn::SymBlock {
+/// Self-attention over x [batch, tokens, heads * headDim].
+class MultiHeadAttention : public nn::SymBlock {
 public:
-  EncoderBlock(int64_t heads, int64_t headDim, int64_t hidden)
+  MultiHeadAttention(int64_t heads, int64_t headDim)
       : heads(heads), headDim(headDim) {
-    int64_t model = heads * headDim;
     nn::DenseOptions perToken{.flatten = false};
-    q = child("q", nn::Dense(model, perToken));
-    k = child("k", nn::Dense(model, perToken));
-    v = child("v", nn::Dense(model, perToken));
-    proj = child("proj", nn::Dense(model, perToken));
-    norm1 = child("norm1", nn::LayerNorm());
-    ff1 = child("ff1",
-                nn::Dense(hidden, {.activation = "gelu", .flatten = false}));
-    ff2 = child("ff2", nn::Dense(model, perToken));
-    norm2 = child("norm2", nn::LayerNorm());
+    q = child("q", nn::Dense(heads * headDim, perToken));
+    k = child("k", nn::Dense(heads * headDim, perToken));
+    v = child("v", nn::Dense(heads * headDim, perToken));
+    out = child("out", nn::Dense(heads * headDim, perToken));
     scale = declareParam("scale", {},
                          init::constant(1.0f / std::sqrt(float(headDim))));
   }
@@ -193,22 +187,45 @@ public:
     };
     nn::Sym qh = split(x.call(*q, "q")), kh = split(x.call(*k, "k"));
     nn::Sym vh = split(x.call(*v, "v"));
-    nn::Sym attn =
+    // [B, H, T, T] attention weights, then [B, H, T, D] -> [B, T, H*D]
+    nn::Sym weights =
         (qh.matmul(kh.transpose({0, 1, 3, 2})) * x.param(*scale)).softmax();
-    nn::Sym mixed = attn.matmul(vh)
+    nn::Sym mixed = weights.matmul(vh)
                         .transpose({0, 2, 1, 3})
                         .reshape({0, 0, heads * headDim});
-    nn::Sym h = (x + mixed.call(*proj, "proj")).call(*norm1, "norm1");
+    return mixed.call(*out, "out");
+  }
+  std::string describe() const override { return "MultiHeadAttention()"; }
+
+private:
+  int64_t heads, headDim;
+  std::shared_ptr<nn::Dense> q, k, v, out;
+  std::shared_ptr<Parameter> scale;
+};
+
+/// One post-norm transformer encoder block over token ids.
+class EncoderBlock : public nn::SymBlock {
+public:
+  EncoderBlock(int64_t heads, int64_t headDim, int64_t hidden) {
+    int64_t model = heads * headDim;
+    attn = child("attn", MultiHeadAttention(heads, headDim));
+    norm1 = child("norm1", nn::LayerNorm());
+    ff1 = child("ff1",
+                nn::Dense(hidden, {.activation = "gelu", .flatten = false}));
+    ff2 = child("ff2", nn::Dense(model, {.flatten = false}));
+    norm2 = child("norm2", nn::LayerNorm());
+  }
+  nn::Sym forward(nn::Sym x) override {
+    nn::Sym h = (x + x.call(*attn, "attn")).call(*norm1, "norm1");
     nn::Sym f = h.call(*ff1, "ff1").call(*ff2, "ff2");
     return (h + f).call(*norm2, "norm2");
   }
   std::string describe() const override { return "EncoderBlock()"; }
 
 private:
-  int64_t heads, headDim;
-  std::shared_ptr<nn::Dense> q, k, v, proj, ff1, ff2;
+  std::shared_ptr<MultiHeadAttention> attn;
+  std::shared_ptr<nn::Dense> ff1, ff2;
   std::shared_ptr<nn::LayerNorm> norm1, norm2;
-  std::shared_ptr<Parameter> scale;
 };
 
 inline nn::Sequential transformerEncoder(int64_t vocab = 30000) {

@@ -1,11 +1,13 @@
 //===- custom_blocks.cpp - User blocks written with symbolic values -------===//
 //
-// A residual block and a multi-head self-attention block, written as a user
-// would: declare parameters and child blocks, and write the forward with
-// Syms. Neither states an input size; the first batch decides them all.
+// A residual block written as a user would: declare parameters and child
+// blocks, and write the forward with Syms. The multi-head attention block
+// used below is written the same way in ModelZoo.h. Neither states an input
+// size; the first batch decides them all.
 //
 //===----------------------------------------------------------------------===//
 
+#include "ModelZoo.h"
 #include "shapeflow/NN.h"
 
 #include "llvm/Support/Error.h"
@@ -37,42 +39,6 @@ private:
   std::shared_ptr<nn::BatchNorm> bn1, bn2;
 };
 
-/// Self-attention over x [batch, tokens, heads * headDim].
-class MultiHeadAttention : public nn::SymBlock {
-public:
-  MultiHeadAttention(int64_t heads, int64_t headDim)
-      : heads(heads), headDim(headDim) {
-    nn::DenseOptions perToken{.flatten = false};
-    q = child("q", nn::Dense(heads * headDim, perToken));
-    k = child("k", nn::Dense(heads * headDim, perToken));
-    v = child("v", nn::Dense(heads * headDim, perToken));
-    out = child("out", nn::Dense(heads * headDim, perToken));
-    scale = declareParam("scale", {},
-                         init::constant(1.0f / std::sqrt(float(headDim))));
-  }
-  nn::Sym forward(nn::Sym x) override {
-    // [B, T, H*D] -> [B, H, T, D]
-    auto split = [&](nn::Sym s) {
-      return s.reshape({0, 0, heads, headDim}).transpose({0, 2, 1, 3});
-    };
-    nn::Sym qh = split(x.call(*q, "q")), kh = split(x.call(*k, "k"));
-    nn::Sym vh = split(x.call(*v, "v"));
-    // [B, H, T, T] attention weights, then [B, H, T, D] -> [B, T, H*D]
-    nn::Sym weights =
-        (qh.matmul(kh.transpose({0, 1, 3, 2})) * x.param(*scale)).softmax();
-    nn::Sym mixed = weights.matmul(vh)
-                        .transpose({0, 2, 1, 3})
-                        .reshape({0, 0, heads * headDim});
-    return mixed.call(*out, "out");
-  }
-  std::string describe() const override { return "MultiHeadAttention()"; }
-
-private:
-  int64_t heads, headDim;
-  std::shared_ptr<nn::Dense> q, k, v, out;
-  std::shared_ptr<Parameter> scale;
-};
-
 } // namespace
 
 int main() {
@@ -92,7 +58,7 @@ int main() {
 
   nn::Sequential encoder;
   encoder.add(nn::Embedding(1000, 64), "embed");
-  encoder.add(MultiHeadAttention(4, 16), "attn");
+  encoder.add(zoo::MultiHeadAttention(4, 16), "attn");
   encoder.add(nn::LayerNorm(), "norm");
   check(encoder.initialize(init::xavier()).takeError());
   Tensor ids = check(Tensor::zeros(DType::I64, {2, 6}));

@@ -93,8 +93,8 @@ llvm::Expected<bool> Parameter::initialize(const InitPtr &fallback,
   if (llvm::Error err = fill()) {
     // A failed re-initialization keeps the data it had; a first one has
     // nothing that could run later, so it starts over.
-    state = before == ParamState::Initialized ? before
-                                              : ParamState::NotInitialized;
+    state =
+        before == ParamState::Initialized ? before : ParamState::NotInitialized;
     return err;
   }
   return true;

@@ -95,7 +95,7 @@ TEST(ModelZooTest, TransformerEncoder) {
     ids.i64()[i] = (i * 131) % 1000;
   EXPECT_THAT(runOnce(net, ids), ElementsAre(2, 8, 512));
   expectShape(net, "embed.weight", {1000, 512});
-  expectShape(net, "encoder.q.weight", {512, 512});
+  expectShape(net, "encoder.attn.q.weight", {512, 512});
   expectShape(net, "encoder.ff1.weight", {2048, 512});
   expectShape(net, "encoder.ff2.weight", {512, 2048});
   expectShape(net, "encoder.norm2.gamma", {512});
