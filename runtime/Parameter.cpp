@@ -175,3 +175,21 @@ std::shared_ptr<Parameter> ParameterStore::share(llvm::StringRef name) const {
   auto it = byName.find(name);
   return it == byName.end() ? nullptr : params[it->second];
 }
+
+llvm::Expected<InitSummary>
+shapeflow::initializeAll(llvm::ArrayRef<std::shared_ptr<Parameter>> params,
+                         const InitPtr &init, const InitOptions &options) {
+  InitSummary summary;
+  for (const auto &param : params) {
+    auto changed = param->initialize(init, options.seed, options.forceReinit);
+    if (!changed)
+      return changed.takeError();
+    if (!*changed)
+      ++summary.skipped;
+    else if (param->getState() == ParamState::Initialized)
+      ++summary.initialized;
+    else
+      ++summary.deferred;
+  }
+  return summary;
+}

@@ -113,19 +113,7 @@ llvm::Error Session::createParams(const ParameterStore *existing) {
 llvm::Expected<InitSummary> Session::initialize(const InitPtr &init,
                                                 const InitOptions &options) {
   std::lock_guard<std::mutex> lock(mutex);
-  InitSummary summary;
-  for (const auto &param : params) {
-    auto changed = param->initialize(init, options.seed, options.forceReinit);
-    if (!changed)
-      return changed.takeError();
-    if (!*changed)
-      ++summary.skipped;
-    else if (param->getState() == ParamState::Initialized)
-      ++summary.initialized;
-    else
-      ++summary.deferred;
-  }
-  return summary;
+  return initializeAll(params.all(), init, options);
 }
 
 void Session::pinParameterShapes() {

@@ -126,18 +126,10 @@ std::string Block::collectParams(llvm::StringRef select) {
 llvm::Expected<InitSummary> Block::initialize(const InitPtr &init,
                                               const InitOptions &options) {
   std::lock_guard<std::mutex> lock(run->mutex);
-  InitSummary summary;
-  for (const auto &p : getParams()) {
-    auto changed = p->initialize(init, options.seed, options.forceReinit);
-    if (!changed)
-      return changed.takeError();
-    if (!*changed)
-      ++summary.skipped;
-    else if (p->getState() == ParamState::Initialized)
-      ++summary.initialized;
-    else
-      ++summary.deferred;
-  }
+  auto result = initializeAll(getParams(), init, options);
+  if (!result)
+    return result.takeError();
+  const InitSummary &summary = *result;
   // One line for the network, not one per parameter.
   if (summary.skipped && !summary.initialized && !summary.deferred &&
       !run->warnedInitialized) {

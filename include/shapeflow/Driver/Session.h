@@ -32,19 +32,6 @@
 
 namespace shapeflow {
 
-struct InitOptions {
-  /// Re-initialize parameters that already have data.
-  bool forceReinit = false;
-  uint64_t seed = 0;
-};
-
-/// What initialize() did.
-struct InitSummary {
-  unsigned initialized = 0; ///< filled now
-  unsigned deferred = 0;    ///< waiting for their shapes
-  unsigned skipped = 0;     ///< already initialized, left alone
-};
-
 class Session {
 public:
   /// Takes a verified graph. Parameters start with the shapes the graph

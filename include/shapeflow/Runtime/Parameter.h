@@ -115,6 +115,7 @@ public:
   /// The parameter as a shared pointer, or null.
   std::shared_ptr<Parameter> share(llvm::StringRef name) const;
   size_t size() const { return params.size(); }
+  llvm::ArrayRef<std::shared_ptr<Parameter>> all() const { return params; }
   auto begin() const { return params.begin(); }
   auto end() const { return params.end(); }
 
@@ -122,6 +123,25 @@ private:
   std::vector<std::shared_ptr<Parameter>> params;
   llvm::StringMap<size_t> byName; // index into params
 };
+
+struct InitOptions {
+  /// Re-initialize parameters that already have data.
+  bool forceReinit = false;
+  uint64_t seed = 0;
+};
+
+/// What initialize() did.
+struct InitSummary {
+  unsigned initialized = 0; ///< filled now
+  unsigned deferred = 0;    ///< waiting for their shapes
+  unsigned skipped = 0;     ///< already initialized, left alone
+};
+
+/// Initializes each parameter in order (see Parameter::initialize) and
+/// counts what happened; the first error stops it.
+llvm::Expected<InitSummary>
+initializeAll(llvm::ArrayRef<std::shared_ptr<Parameter>> params,
+              const InitPtr &init, const InitOptions &options);
 
 } // namespace shapeflow
 
