@@ -1,0 +1,2 @@
+#include "Sections.h"
+void shapeflow::bench::runCompilerSection(Report &, SuiteContext &) {}

@@ -1,0 +1,2 @@
+#include "Sections.h"
+void shapeflow::bench::runNetworkSection(Report &, SuiteContext &) {}
