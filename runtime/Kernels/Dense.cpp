@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Gemm.h"
 #include "KernelFamilies.h"
 #include "KernelUtil.h"
 
@@ -24,6 +25,10 @@ namespace {
 //===----------------------------------------------------------------------===//
 // dense
 //===----------------------------------------------------------------------===//
+
+/// Batches with fewer rows than this multiply with Eigen's matrix-vector
+/// style product instead of the packed gemm.
+constexpr int64_t kSmallBatchRows = 8;
 
 /// Output rows [row, row + rows) by columns [col, col + cols).
 struct Block {
@@ -65,18 +70,24 @@ llvm::Error runDense(const KernelContext &ctx) {
   MatrixMap out(ctx.output.f32(), rows, units);
   const float *bias = ctx.inputs.size() > 2 ? ctx.inputs[2].f32() : nullptr;
 
-  // Share out the longer output dim, so that a batch of one row still keeps
+  // From a few rows up, the packed product wins: it reads each weight
+  // block once per kMR rows. Below that, the product is a matrix-vector
+  // one bound by reading the weight, and packing would only add a pass.
+  if (rows >= kSmallBatchRows) {
+    Epilogue epilogue;
+    epilogue.bias = bias;
+    epilogue.act = *act;
+    TransposedB w{weight.f32(), depth};
+    gemm(x.f32(), rows, depth, sourceOf(w, depth, units), ctx.output.f32(),
+         units, epilogue, ctx.numThreads);
+    return llvm::Error::success();
+  }
+  // Share out the output's units, so that a batch of one row still keeps
   // every thread busy.
-  if (rows >= units)
-    parallelChunks(
-        rows, units * depth, ctx.numThreads, [&](int64_t begin, int64_t end) {
-          denseBlock(xm, wm, bias, *act, out, {begin, end - begin, 0, units});
-        });
-  else
-    parallelChunks(
-        units, rows * depth, ctx.numThreads, [&](int64_t begin, int64_t end) {
-          denseBlock(xm, wm, bias, *act, out, {0, rows, begin, end - begin});
-        });
+  parallelChunks(
+      units, rows * depth, ctx.numThreads, [&](int64_t begin, int64_t end) {
+        denseBlock(xm, wm, bias, *act, out, {0, rows, begin, end - begin});
+      });
   return llvm::Error::success();
 }
 
@@ -119,19 +130,15 @@ MatmulLayout readMatmulLayout(const KernelContext &ctx) {
   return l;
 }
 
-/// Rows [row, row + rows) of the output matrix `batch`: out = a · b.
-void multiplyRows(const MatmulLayout &l, const KernelContext &ctx,
-                  int64_t batch, int64_t row, int64_t rows) {
-  const float *a = ctx.inputs[0].f32() +
-                   offsetOf(batch, l.batchShape, l.aStrides) + row * l.k;
-  const float *b =
-      ctx.inputs[1].f32() + offsetOf(batch, l.batchShape, l.bStrides);
-  MatrixMap dst(ctx.output.f32() + (batch * l.m + row) * l.n, rows, l.n);
-  if (l.k == 0) {
-    dst.setZero();
-    return;
-  }
-  dst.noalias() = ConstMatrixMap(a, rows, l.k) * ConstMatrixMap(b, l.k, l.n);
+/// Output matrix `batch`: out = a · b, on up to `numThreads` threads.
+void multiplyBatch(const MatmulLayout &l, const KernelContext &ctx,
+                   int64_t batch, int numThreads) {
+  const float *a =
+      ctx.inputs[0].f32() + offsetOf(batch, l.batchShape, l.aStrides);
+  RowMajorB b{ctx.inputs[1].f32() + offsetOf(batch, l.batchShape, l.bStrides),
+              l.n};
+  gemm(a, l.m, l.k, sourceOf(b, l.k, l.n), ctx.output.f32() + batch * l.m * l.n,
+       l.n, Epilogue(), numThreads);
 }
 
 llvm::Error runMatmul(const KernelContext &ctx) {
@@ -140,18 +147,15 @@ llvm::Error runMatmul(const KernelContext &ctx) {
   assert(batches * l.m * l.n == ctx.output.numElements() &&
          "output does not match the operands");
 
+  // Whole matrices per thread when there are enough to go round; otherwise
+  // each product shares itself out.
   if (batches >= ctx.numThreads) {
     parallelFor(batches, l.m * l.n * l.k, ctx.numThreads,
-                [&](int64_t batch) { multiplyRows(l, ctx, batch, 0, l.m); });
+                [&](int64_t batch) { multiplyBatch(l, ctx, batch, 1); });
     return llvm::Error::success();
   }
-
-  // Too few matrices to go round: split the rows of each one instead.
   for (int64_t batch = 0; batch < batches; ++batch)
-    parallelChunks(l.m, l.n * l.k, ctx.numThreads,
-                   [&](int64_t begin, int64_t end) {
-                     multiplyRows(l, ctx, batch, begin, end - begin);
-                   });
+    multiplyBatch(l, ctx, batch, ctx.numThreads);
   return llvm::Error::success();
 }
 

@@ -5,6 +5,8 @@
 // softmax, log_softmax  x -> x along `axis` (non-negative), seen as
 //     [outer, L, inner]; the max along L is subtracted first so that exp
 //     cannot overflow, and log_softmax = x - max - log(sum(exp(x - max))).
+//     Along a last axis each row is computed in float with fastExp, its
+//     sum kept in double.
 // add, sub, mul, div  a, b -> out under NumPy broadcasting: the operands'
 //     shapes are aligned to the right of out's, and a dim they lack or have
 //     of size 1 repeats.
@@ -89,11 +91,78 @@ void softmaxColumns(const AxisSplit &split, const float *in, float *out,
     }
 }
 
+/// The largest of the `n` floats at `x` (-infinity for none).
+float rowMax(const float *x, int64_t n) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  // Two vectors of running maxima hide the latency of the selects.
+  Float8 lanes[2] = {Float8{} - kInf, Float8{} - kInf};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 2; ++k) {
+      Float8 v;
+      loadFloat8(v, x + i + 8 * k);
+      lanes[k] = lanes[k] < v ? v : lanes[k];
+    }
+  float max = -kInf;
+  for (; i < n; ++i)
+    max = std::max(max, x[i]);
+  for (int k = 0; k < 2; ++k)
+    for (int j = 0; j < 8; ++j)
+      max = std::max(max, lanes[k][j]);
+  return max;
+}
+
+/// The sum, in double, of e^(x[i] - max) over the `n` floats at `x`. Each
+/// exponential is also stored to y[i] when `y` is not null; `y` may be `x`.
+double sumExp(const float *x, float max, float *y, int64_t n) {
+  // Exponentials go through a block on the stack when not stored, so that
+  // the block stays in L1 between the two loops.
+  constexpr int64_t kBlock = 256;
+  float block[kBlock];
+  double sum = 0.0;
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    int64_t len = std::min(kBlock, n - begin);
+    float *e = y ? y + begin : block;
+    expShifted(x + begin, max, e, len);
+    sum += sumInDouble(e, len);
+  }
+  return sum;
+}
+
+/// Softmax (or log-softmax) of one contiguous row of `n` floats: the case
+/// of a last axis, where each row is a line and fits in cache, so it is
+/// read three times in float rather than through double scratch columns.
+template <bool Log> void softmaxRow(const float *x, float *y, int64_t n) {
+  float max = rowMax(x, n);
+  if (Log) {
+    // As in softmaxColumns, the shift is kept in double so that a large
+    // max does not round away the small difference x - shift.
+    double shift = max + std::log(sumExp(x, max, nullptr, n));
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = static_cast<float>(x[i] - shift);
+    return;
+  }
+  float scale = static_cast<float>(1.0 / sumExp(x, max, y, n));
+  for (int64_t i = 0; i < n; ++i)
+    y[i] *= scale;
+}
+
 template <bool Log> llvm::Error runSoftmax(const KernelContext &ctx) {
   const TensorView &x = ctx.inputs[0];
   AxisSplit split = splitAtAxis(x.shape, ctx.attrs.getInt("axis"));
   const float *in = x.f32();
   float *out = ctx.output.f32();
+  if (split.inner == 1) {
+    // [outer, L]: whole rows to each thread, so the result does not depend
+    // on the thread count.
+    int64_t size = split.size;
+    parallelFor(split.outer, /*costPerItem=*/16 * size, ctx.numThreads,
+                [&](int64_t row) {
+                  softmaxRow<Log>(in + row * size, out + row * size, size);
+                });
+    return llvm::Error::success();
+  }
+
   forEachColumnSlice(
       split, ctx.numThreads, /*scratchPerColumn=*/2,
       [&](int64_t outer, int64_t begin, int64_t end, double *scratch) {

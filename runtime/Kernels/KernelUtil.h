@@ -38,9 +38,11 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace shapeflow::kernels {
@@ -208,6 +210,108 @@ inline void finishRow(float *row, int64_t n, const float *bias, bool perRow,
     for (int64_t j = 0; j < n; ++j)
       row[j] += bias[j];
   applyActivation(row, n, act);
+}
+
+//===----------------------------------------------------------------------===//
+// Vectorisable math
+//===----------------------------------------------------------------------===//
+
+/// Eight floats as one vector (a GCC and Clang extension). Loops whose
+/// bodies select with comparisons do not vectorise on their own under the
+/// default -ftrapping-math, so the kernels that need them spell out the
+/// vectors with this type.
+using Float8 = float __attribute__((vector_size(32)));
+using Int8 = int32_t __attribute__((vector_size(32)));
+
+/// Loads eight floats from `p`, which need not be aligned.
+inline void loadFloat8(Float8 &v, const float *p) {
+  std::memcpy(&v, p, sizeof(Float8));
+}
+/// Stores eight floats to `p`, which need not be aligned.
+inline void storeFloat8(float *p, const Float8 &v) {
+  std::memcpy(p, &v, sizeof(Float8));
+}
+
+/// Stores e^(x[i] - shift) to y[i] for i < 8; `y` may be `x`. See
+/// expShifted for the accuracy.
+///
+/// x - shift = n ln2 + r with |r| <= ln2 / 2; e^r comes from its Taylor
+/// series to degree 7 (the first term left out is below 2^-27 relative)
+/// and 2^n from exponent bits.
+inline void expShifted8(const float *x, float shift, float *y) {
+  constexpr float kLog2e = 1.44269504088896341f;
+  // ln 2 = kLn2Hi + kLn2Lo, where kLn2Hi (355/512) has so few bits that
+  // n * kLn2Hi is exact for every n the clamp allows.
+  constexpr float kLn2Hi = 0.693359375f;
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  // Adding 1.5 * 2^23 rounds to an integer in the low mantissa bits.
+  constexpr float kRound = 12582912.0f;
+  const Float8 zero = {};
+
+  // The clamp keeps n within [-150, 128], where 2^n still overflows or
+  // underflows as e^x would; a NaN fails both comparisons and stays NaN.
+  Float8 v;
+  loadFloat8(v, x);
+  v -= shift;
+  v = v < -104.0f ? zero - 104.0f : v;
+  v = v > 89.0f ? zero + 89.0f : v;
+  Float8 shifted = v * kLog2e + kRound;
+  Float8 n = shifted - kRound;
+  Int8 exponent = std::bit_cast<Int8>(shifted) - std::bit_cast<int32_t>(kRound);
+  Float8 r = v - n * kLn2Hi;
+  r = r - n * kLn2Lo;
+
+  Float8 p = zero + 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+
+  // 2^n as two factors 2^half * 2^(n - half), each a normal float, so that
+  // results near the ends of the range round once, correctly, to a
+  // subnormal or to infinity.
+  Int8 half = exponent >> 1;
+  Float8 lo = std::bit_cast<Float8>((half + 127) << 23);
+  Float8 hi = std::bit_cast<Float8>((exponent - half + 127) << 23);
+  storeFloat8(y, p * lo * hi);
+}
+
+/// Stores e^(x[i] - shift) to y[i] for the `n` floats at `x`; `y` may be
+/// `x`. Within about 2 ulp of the exact value for results in the normal
+/// range; smaller results lose precision gradually and round to 0 below
+/// about e^-103, results above e^88.72 are +infinity, -infinity gives 0
+/// and NaN stays NaN.
+inline void expShifted(const float *x, float shift, float *y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    expShifted8(x + i, shift, y + i);
+  if (i == n)
+    return;
+  float tail[8] = {};
+  std::memcpy(tail, x + i, (n - i) * sizeof(float));
+  expShifted8(tail, shift, tail);
+  std::memcpy(y + i, tail, (n - i) * sizeof(float));
+}
+
+/// The sum of the `n` floats at `x`, accumulated in double. Eight partial
+/// sums, one per lane, let the loop vectorise; their order depends only on
+/// `n`, so the result does not depend on how a caller splits its work.
+inline double sumInDouble(const float *x, int64_t n) {
+  constexpr int kLanes = 8;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k)
+      lanes[k] += x[i + k];
+  double sum = 0.0;
+  for (; i < n; ++i)
+    sum += x[i];
+  for (int k = 0; k < kLanes; ++k)
+    sum += lanes[k];
+  return sum;
 }
 
 //===----------------------------------------------------------------------===//

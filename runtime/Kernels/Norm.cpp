@@ -7,7 +7,9 @@
 //     element reads only itself, so the step may run in place.
 // layer_norm  inputs x, gamma, beta: for each (outer, inner) position, the
 //     mean and population variance of its L values (two passes, in double),
-//     then y = (x - mean) / sqrt(var + eps) * gamma[l] + beta[l].
+//     then y = (x - mean) / sqrt(var + eps) * gamma[l] + beta[l]. Along a
+//     last axis, each row's deviations are taken in float against the mean
+//     split into two floats, so the output pass runs in float.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,6 +88,40 @@ void normalizeColumns(const LayerNormArgs &a, int64_t outer, int64_t begin,
           (x[l * inner + i] - mean[i]) * invStd[i] * a.gamma[l] + a.beta[l]);
 }
 
+/// Normalises one contiguous row [L] (a last axis), which fits in cache:
+/// the float values are read three times instead of going through double
+/// scratch columns.
+void normalizeRow(const LayerNormArgs &a, const float *x, float *y) {
+  int64_t size = a.split.size;
+  double mean = sumInDouble(x, size) / size;
+
+  // Deviations are taken in float as (x - meanF) - meanLo, where meanF is
+  // the mean rounded to float and meanLo what that rounding lost. When x is
+  // near the mean (large offsets, small spread), x - meanF is exact, so the
+  // deviation keeps the precision a double subtraction would give.
+  float meanF = static_cast<float>(mean);
+  float meanLo = static_cast<float>(mean - meanF);
+  constexpr int kLanes = 8;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= size; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      double d = (x[i + k] - meanF) - meanLo;
+      lanes[k] += d * d;
+    }
+  double var = 0.0;
+  for (; i < size; ++i) {
+    double d = (x[i] - meanF) - meanLo;
+    var += d * d;
+  }
+  for (int k = 0; k < kLanes; ++k)
+    var += lanes[k];
+  float invStd = static_cast<float>(1.0 / std::sqrt(var / size + a.eps));
+
+  for (int64_t l = 0; l < size; ++l)
+    y[l] = ((x[l] - meanF) - meanLo) * invStd * a.gamma[l] + a.beta[l];
+}
+
 llvm::Error runLayerNorm(const KernelContext &ctx) {
   const TensorView &x = ctx.inputs[0];
   LayerNormArgs a{splitAtAxis(x.shape, ctx.attrs.getInt("axis")),
@@ -96,6 +132,17 @@ llvm::Error runLayerNorm(const KernelContext &ctx) {
                   ctx.attrs.getFloat("eps")};
   if (a.split.size == 0)
     return llvm::Error::success();
+
+  if (a.split.inner == 1) {
+    // [outer, L]: whole rows to each thread, so the result does not depend
+    // on the thread count.
+    int64_t size = a.split.size;
+    parallelFor(a.split.outer, /*costPerItem=*/4 * size, ctx.numThreads,
+                [&](int64_t row) {
+                  normalizeRow(a, a.x + row * size, a.y + row * size);
+                });
+    return llvm::Error::success();
+  }
 
   forEachColumnSlice(
       a.split, ctx.numThreads, /*scratchPerColumn=*/2,

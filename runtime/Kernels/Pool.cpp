@@ -19,6 +19,7 @@
 #include "KernelFamilies.h"
 #include "KernelUtil.h"
 
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -61,62 +62,135 @@ PoolShape readPoolShape(const KernelContext &ctx) {
           stride[1],           padding[0], padding[1]};
 }
 
-/// The windows along the width, the same for every output row.
-std::vector<Window> columnWindows(const PoolShape &s) {
-  std::vector<Window> windows(s.outW);
-  for (int64_t ox = 0; ox < s.outW; ++ox)
-    windows[ox] = windowAt(ox, s.kernelW, s.strideW, s.padW, s.width);
-  return windows;
+/// A buffer of at least `n` floats private to the calling thread, reused
+/// from call to call so that pooling does not allocate once warm; `Slot`
+/// tells apart buffers a thread holds at the same time.
+template <int Slot> float *threadScratch(int64_t n) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < n)
+    buffer.resize(n);
+  return buffer.data();
 }
 
-/// Stores fn(in, rowWindow, columnWindow) at each output position of each
-/// plane, where `in` is the plane's input [H, W]; planes are split across
-/// threads.
-template <typename Fn>
-void forEachWindow(const PoolShape &s, const KernelContext &ctx, Fn &&fn) {
-  std::vector<Window> columns = columnWindows(s);
+/// Pooling by maximum; padding is -infinity, the identity of max.
+struct MaxOp {
+  static constexpr float kIdentity = -std::numeric_limits<float>::infinity();
+  // std::isless rather than `<`: its quiet comparison lets GCC vectorise
+  // the select under -ftrapping-math. A NaN in x is skipped, as with
+  // std::max(acc, v).
+  static float combine(float acc, float v) {
+    return std::isless(acc, v) ? v : acc;
+  }
+};
+
+/// Pooling by sum (the average scales it afterwards); padding is 0.
+struct SumOp {
+  static constexpr float kIdentity = 0.0f;
+  static float combine(float acc, float v) { return acc + v; }
+};
+
+/// The number of floats in the padded row of poolPlane: input column x is
+/// at x + padW, and the windows of all W' outputs fit.
+int64_t paddedRowSize(const PoolShape &s) {
+  return std::max(s.padW + s.width, (s.outW - 1) * s.strideW + s.kernelW);
+}
+
+/// out[ox] = Op over j < kw of row[ox * stride + j], for ox < outW. A
+/// template on the stride (0 meaning s.strideW) so that the common strides
+/// vectorise with fixed loads.
+template <typename Op, int Stride>
+void poolRowAcross(const PoolShape &s, const float *row, float *out) {
+  int64_t stride = Stride ? Stride : s.strideW;
+  for (int64_t ox = 0; ox < s.outW; ++ox)
+    out[ox] = row[ox * stride];
+  for (int64_t j = 1; j < s.kernelW; ++j)
+    for (int64_t ox = 0; ox < s.outW; ++ox)
+      out[ox] = Op::combine(out[ox], row[ox * stride + j]);
+}
+
+/// Pools one plane, in [H, W] -> out [H', W'], with Op; avgScale, when not
+/// null, holds one factor per output column and the average's counts are
+/// applied.
+///
+/// Each output row first combines the input rows of its window into one
+/// padded row (contiguous, so it vectorises), then each output combines kw
+/// neighbours of that row. The padded row holds Op's identity outside the
+/// input, so neither step checks bounds: the border windows cost the same
+/// as the interior ones.
+template <typename Op, int Stride>
+void poolPlane(const PoolShape &s, const float *in, float *out,
+               const float *avgScale, bool includePad, float *padded) {
+  int64_t size = paddedRowSize(s);
+  std::fill(padded, padded + size, Op::kIdentity);
+  float *row = padded + s.padW; // row[x] is input column x
+
+  for (int64_t oy = 0; oy < s.outH; ++oy, out += s.outW) {
+    Window rows = windowAt(oy, s.kernelH, s.strideH, s.padH, s.height);
+    if (rows.begin >= rows.end) {
+      std::fill(row, row + s.width, Op::kIdentity);
+    } else {
+      std::copy(in + rows.begin * s.width, in + (rows.begin + 1) * s.width,
+                row);
+      for (int64_t y = rows.begin + 1; y < rows.end; ++y)
+        for (int64_t x = 0; x < s.width; ++x)
+          row[x] = Op::combine(row[x], in[y * s.width + x]);
+    }
+    poolRowAcross<Op, Stride>(s, padded, out);
+
+    if (!avgScale)
+      continue;
+    int64_t count =
+        includePad ? rows.padded : std::max<int64_t>(rows.end - rows.begin, 0);
+    float rowScale = count == 0 ? 0.0f : 1.0f / static_cast<float>(count);
+    for (int64_t ox = 0; ox < s.outW; ++ox)
+      out[ox] *= avgScale[ox] * rowScale;
+  }
+}
+
+/// Runs poolPlane on every plane, planes split across threads.
+template <typename Op>
+void poolPlanes(const PoolShape &s, const KernelContext &ctx,
+                const float *avgScale, bool includePad) {
+  auto plane = poolPlane<Op, 0>;
+  if (s.strideW == 1)
+    plane = poolPlane<Op, 1>;
+  else if (s.strideW == 2)
+    plane = poolPlane<Op, 2>;
+
   const float *x = ctx.inputs[0].f32();
   float *out = ctx.output.f32();
-  int64_t cost = s.outH * s.outW * s.kernelH * s.kernelW;
-  parallelFor(s.planes, cost, ctx.numThreads, [&](int64_t plane) {
-    const float *in = x + plane * s.height * s.width;
-    float *dst = out + plane * s.outH * s.outW;
-    for (int64_t oy = 0; oy < s.outH; ++oy) {
-      Window rows = windowAt(oy, s.kernelH, s.strideH, s.padH, s.height);
-      for (int64_t ox = 0; ox < s.outW; ++ox)
-        *dst++ = fn(in, rows, columns[ox]);
-    }
+  int64_t cost = s.outH * (s.width * s.kernelH + s.outW * s.kernelW);
+  parallelFor(s.planes, cost, ctx.numThreads, [&](int64_t p) {
+    float *padded = threadScratch<0>(paddedRowSize(s));
+    plane(s, x + p * s.height * s.width, out + p * s.outH * s.outW, avgScale,
+          includePad, padded);
   });
 }
 
 llvm::Error runMaxPool2d(const KernelContext &ctx) {
   PoolShape s = readPoolShape(ctx);
-  forEachWindow(s, ctx, [&](const float *in, Window rows, Window cols) {
-    float best = -std::numeric_limits<float>::infinity();
-    for (int64_t y = rows.begin; y < rows.end; ++y)
-      for (int64_t x = cols.begin; x < cols.end; ++x)
-        best = std::max(best, in[y * s.width + x]);
-    return best;
-  });
+  if (ctx.output.numElements() == 0)
+    return llvm::Error::success();
+  poolPlanes<MaxOp>(s, ctx, /*avgScale=*/nullptr, /*includePad=*/false);
   return llvm::Error::success();
 }
 
 llvm::Error runAvgPool2d(const KernelContext &ctx) {
   PoolShape s = readPoolShape(ctx);
+  if (ctx.output.numElements() == 0)
+    return llvm::Error::success();
+
+  // The count of a window is its rows' count times its columns'; the
+  // column part, 1 / count (0 for none), is the same on every row.
   bool includePad = ctx.attrs.getInt("count_include_pad");
-  forEachWindow(s, ctx, [&](const float *in, Window rows, Window cols) {
-    int64_t count = includePad
-                        ? rows.padded * cols.padded
-                        : std::max<int64_t>(rows.end - rows.begin, 0) *
-                              std::max<int64_t>(cols.end - cols.begin, 0);
-    if (count == 0)
-      return 0.0f;
-    float sum = 0.0f;
-    for (int64_t y = rows.begin; y < rows.end; ++y)
-      for (int64_t x = cols.begin; x < cols.end; ++x)
-        sum += in[y * s.width + x];
-    return sum / static_cast<float>(count);
-  });
+  float *columnScale = threadScratch<1>(s.outW);
+  for (int64_t ox = 0; ox < s.outW; ++ox) {
+    Window cols = windowAt(ox, s.kernelW, s.strideW, s.padW, s.width);
+    int64_t count =
+        includePad ? cols.padded : std::max<int64_t>(cols.end - cols.begin, 0);
+    columnScale[ox] = count == 0 ? 0.0f : 1.0f / static_cast<float>(count);
+  }
+  poolPlanes<SumOp>(s, ctx, columnScale, includePad);
   return llvm::Error::success();
 }
 
