@@ -2,6 +2,7 @@
 
 #include "shapeflow/Runtime/Executor.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -27,13 +28,13 @@ llvm::Expected<std::byte *> Workspace::reserve(int64_t bytes) {
 }
 
 llvm::Expected<Executor> Executor::create(std::shared_ptr<const Plan> plan) {
-  std::vector<KernelFn> kernels;
+  std::vector<KernelInfo> kernels;
   for (const PlanStep &step : plan->steps) {
-    KernelFn fn = lookupKernel(step.kernel);
-    if (!fn)
+    KernelInfo info = lookupKernelInfo(step.kernel);
+    if (!info.run)
       return runError(llvm::formatv("no kernel for '{0}' (step '%{1}')",
                                     step.kernel, step.node));
-    kernels.push_back(fn);
+    kernels.push_back(info);
   }
   return Executor(std::move(plan), std::move(kernels));
 }
@@ -52,6 +53,10 @@ llvm::Error Executor::checkInputs(llvm::ArrayRef<Tensor> inputs,
                         dtypeName(want.dtype), formatShape(want.shape),
                         dtypeName(inputs[i].getDType()), inputs[i].shapeStr()));
   }
+  return checkParams(params);
+}
+
+llvm::Error Executor::checkParams(llvm::ArrayRef<const Tensor *> params) const {
   if (params.size() != plan->params.size())
     return runError(llvm::formatv("the plan takes {0} parameters, got {1}",
                                   plan->params.size(), params.size()));
@@ -65,6 +70,45 @@ llvm::Error Executor::checkInputs(llvm::ArrayRef<Tensor> inputs,
           params[i] ? params[i]->shapeStr() : std::string("nothing")));
   }
   return llvm::Error::success();
+}
+
+size_t PreparedParams::getNumPreparedSteps() const {
+  return llvm::count_if(steps,
+                        [](const auto &step) { return step != nullptr; });
+}
+
+llvm::Expected<std::shared_ptr<const PreparedParams>>
+Executor::prepare(llvm::ArrayRef<const Tensor *> params) const {
+  if (llvm::Error err = checkParams(params))
+    return err;
+  auto prepared = std::make_shared<PreparedParams>();
+  for (const Tensor *param : params)
+    prepared->sources.push_back(param->raw());
+
+  prepared->steps.resize(plan->steps.size());
+  std::vector<TensorView> stepInputs;
+  for (size_t s = 0; s < plan->steps.size(); ++s) {
+    if (!kernels[s].prepare)
+      continue;
+    const PlanStep &step = plan->steps[s];
+    // Parameters carry their data; anything else only its type, since
+    // nothing but parameters is known before a run.
+    auto viewOf = [&](uint32_t b) {
+      const PlanBuffer &buffer = plan->buffers[b];
+      TensorView view{buffer.dtype, buffer.shape, nullptr};
+      if (buffer.kind == BufferKind::Param)
+        view.data = const_cast<void *>(params[buffer.index]->raw());
+      return view;
+    };
+    stepInputs.clear();
+    for (uint32_t in : step.inputs)
+      stepInputs.push_back(viewOf(in));
+    KernelContext ctx{stepInputs, viewOf(step.output), KernelAttrs(step.attrs)};
+    prepared->steps[s] = kernels[s].prepare(ctx);
+    if (prepared->steps[s])
+      prepared->bytes += prepared->steps[s]->getBytes();
+  }
+  return std::shared_ptr<const PreparedParams>(std::move(prepared));
 }
 
 llvm::Expected<std::vector<Tensor>>
@@ -106,6 +150,16 @@ Executor::run(llvm::ArrayRef<Tensor> inputs,
     }
   }
 
+  // Prepared state is used only if every parameter is the data it was
+  // prepared from.
+  const PreparedParams *prepared = options.prepared;
+  if (prepared && (prepared->steps.size() != plan->steps.size() ||
+                   !llvm::equal(prepared->sources,
+                                llvm::map_range(params, [](const Tensor *t) {
+                                  return t->raw();
+                                }))))
+    prepared = nullptr;
+
   std::vector<TensorView> stepInputs;
   for (size_t s = 0; s < plan->steps.size(); ++s) {
     const PlanStep &step = plan->steps[s];
@@ -117,8 +171,9 @@ Executor::run(llvm::ArrayRef<Tensor> inputs,
                << plan->buffers[step.output].name << ' '
                << formatShape(plan->buffers[step.output].shape) << '\n');
     KernelContext ctx{stepInputs, views[step.output], KernelAttrs(step.attrs),
-                      options.numThreads};
-    if (llvm::Error err = kernels[s](ctx))
+                      options.numThreads,
+                      prepared ? prepared->steps[s].get() : nullptr};
+    if (llvm::Error err = kernels[s].run(ctx))
       return runError("step '%" + step.node + "' (" + step.kernel +
                       "): " + llvm::toString(std::move(err)));
   }

@@ -53,7 +53,9 @@ llvm::StringRef KernelAttrs::getString(llvm::StringRef name) const {
   return std::get<std::string>(attr->value);
 }
 
-KernelFn shapeflow::lookupKernel(llvm::StringRef name) {
+PreparedStep::~PreparedStep() = default;
+
+KernelInfo shapeflow::lookupKernelInfo(llvm::StringRef name) {
   static const KernelTable table = [] {
     KernelTable t;
     registerDenseKernels(t);
@@ -66,4 +68,8 @@ KernelFn shapeflow::lookupKernel(llvm::StringRef name) {
     return t;
   }();
   return table.lookup(name);
+}
+
+KernelFn shapeflow::lookupKernel(llvm::StringRef name) {
+  return lookupKernelInfo(name).run;
 }

@@ -190,6 +190,7 @@ Session::findOrCompile(llvm::ArrayRef<TensorType> signature) {
   size_t numParams = (*executor)->getPlan().params.size();
   compiled.derived.resize(numParams);
   compiled.sourceVersions.resize(numParams);
+  compiled.derivedStamps.resize(numParams);
   return &compiled;
 }
 
@@ -203,7 +204,7 @@ Session::prepare(llvm::ArrayRef<TensorType> signature) {
 }
 
 llvm::Expected<std::vector<Tensor>>
-Session::gatherParams(CompiledPlan &compiled) {
+Session::gatherParams(CompiledPlan &compiled, std::vector<uint64_t> &stamps) {
   const Plan &plan = compiled.executor->getPlan();
   std::vector<Tensor> values(plan.params.size());
   std::vector<uint64_t> versions(plan.params.size(), 0);
@@ -232,9 +233,14 @@ Session::gatherParams(CompiledPlan &compiled) {
         return derived.takeError();
       compiled.derived[i] = std::move(*derived);
       compiled.sourceVersions[i] = std::move(now);
+      compiled.derivedStamps[i] = ++compiled.derivations;
     }
     values[i] = compiled.derived[i];
   }
+  stamps = versions;
+  for (size_t i = 0; i < plan.params.size(); ++i)
+    if (plan.params[i].isDerived())
+      stamps[i] = compiled.derivedStamps[i];
   return values;
 }
 
@@ -243,18 +249,32 @@ llvm::Expected<std::vector<Tensor>> Session::run(llvm::ArrayRef<Tensor> inputs,
   // Compile (if new) and gather parameters under one lock, so a
   // concurrent loadParams() cannot drop the plan in between.
   std::shared_ptr<const Executor> executor;
+  std::shared_ptr<const PreparedParams> prepared;
   std::unique_ptr<Workspace> workspace;
   std::vector<Tensor> paramValues;
+  std::vector<const Tensor *> paramData;
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto compiled = findOrCompile(signatureOf(inputs));
     if (!compiled)
       return compiled.takeError();
     executor = (*compiled)->executor;
-    auto values = gatherParams(**compiled);
+    std::vector<uint64_t> stamps;
+    auto values = gatherParams(**compiled, stamps);
     if (!values)
       return values.takeError();
     paramValues = std::move(*values);
+    for (const Tensor &t : paramValues)
+      paramData.push_back(&t);
+    // Weights are packed once, and again only after one of them changes.
+    if (!(*compiled)->prepared || (*compiled)->preparedStamps != stamps) {
+      auto made = executor->prepare(paramData);
+      if (!made)
+        return made.takeError();
+      (*compiled)->prepared = std::move(*made);
+      (*compiled)->preparedStamps = std::move(stamps);
+    }
+    prepared = (*compiled)->prepared;
     // Borrow a workspace so concurrent runs never share an arena.
     if (!idleWorkspaces.empty()) {
       workspace = std::move(idleWorkspaces.back());
@@ -263,10 +283,9 @@ llvm::Expected<std::vector<Tensor>> Session::run(llvm::ArrayRef<Tensor> inputs,
   }
   if (!workspace)
     workspace = std::make_unique<Workspace>();
-  std::vector<const Tensor *> paramData;
-  for (const Tensor &t : paramValues)
-    paramData.push_back(&t);
-  auto outputs = executor->run(inputs, paramData, *workspace, options);
+  RunOptions withPrepared = options;
+  withPrepared.prepared = prepared.get();
+  auto outputs = executor->run(inputs, paramData, *workspace, withPrepared);
   std::lock_guard<std::mutex> lock(mutex);
   idleWorkspaces.push_back(std::move(workspace));
   return outputs;

@@ -106,6 +106,35 @@ Epilogue groupEpilogue(const ConvShape &s, int64_t g, const float *bias,
   return e;
 }
 
+/// conv2d's filters packed for the gemm, one PackedA [O/groups, patch] per
+/// group, once per set of parameters rather than on every run.
+class PreparedConv final : public PreparedStep {
+public:
+  int64_t getBytes() const override {
+    int64_t bytes = 0;
+    for (const PackedA &a : groups)
+      bytes += a.bytes();
+    return bytes;
+  }
+
+  std::vector<PackedA> groups;
+};
+
+/// out [O/groups, H'*W'] = epilogue(filters of group g · cols), with the
+/// filters packed ahead when the step was prepared.
+void multiplyFilters(const ConvShape &s, const KernelContext &ctx, int64_t g,
+                     const BSource &cols, float *out, const Epilogue &epilogue,
+                     int threads) {
+  if (ctx.prepared) {
+    const auto &prepared = *static_cast<const PreparedConv *>(ctx.prepared);
+    gemm(prepared.groups[g], cols, out, s.outPlane(), epilogue, threads);
+    return;
+  }
+  const float *weight = ctx.inputs[1].f32() + g * s.groupOut() * s.patch();
+  gemm(weight, s.groupOut(), s.patch(), cols, out, s.outPlane(), epilogue,
+       threads);
+}
+
 //===----------------------------------------------------------------------===//
 // 1x1, stride 1, no padding
 //===----------------------------------------------------------------------===//
@@ -114,14 +143,14 @@ Epilogue groupEpilogue(const ConvShape &s, int64_t g, const float *bias,
 // [K, P] matrix the product needs.
 void convPointwise(const ConvShape &s, const KernelContext &ctx,
                    const float *bias, Activation act) {
-  const float *x = ctx.inputs[0].f32(), *weight = ctx.inputs[1].f32();
+  const float *x = ctx.inputs[0].f32();
   float *out = ctx.output.f32();
   int64_t gi = s.groupIn(), go = s.groupOut(), plane = s.inPlane();
   forEachImageGroup(s, ctx.numThreads, [&](int64_t n, int64_t g, int threads) {
     RowMajorB cols{x + (n * s.channels + g * gi) * plane, plane};
-    gemm(weight + g * go * gi, go, gi, sourceOf(cols, gi, plane),
-         out + (n * s.outChannels + g * go) * plane, plane,
-         groupEpilogue(s, g, bias, act), threads);
+    multiplyFilters(s, ctx, g, sourceOf(cols, gi, plane),
+                    out + (n * s.outChannels + g * go) * plane,
+                    groupEpilogue(s, g, bias, act), threads);
   });
 }
 
@@ -143,71 +172,94 @@ struct Im2colB {
                    int64_t nc, float *dst);
 };
 
+/// Lanes [lane, lane + count) of a packed panel: consecutive output
+/// positions of one output row oy, from column ox on.
+struct PanelRun {
+  int64_t lane, count, oy, ox;
+};
+
+/// Stores to `out` the `count` inputs that a tap with offsets (yOffset,
+/// xOffset) meets at a run of outputs, 0 outside the image.
+void packRun(const ConvShape &s, const float *plane, const PanelRun &run,
+             int64_t yOffset, int64_t xOffset, float *out) {
+  int64_t y = run.oy * s.strideH + yOffset;
+  if (y < 0 || y >= s.height) {
+    std::fill(out, out + run.count, 0.0f);
+    return;
+  }
+  const float *src = plane + y * s.width;
+  int64_t x0 = run.ox * s.strideW + xOffset;
+  int64_t xLast = x0 + (run.count - 1) * s.strideW;
+  if (x0 < 0 || xLast >= s.width) {
+    for (int64_t l = 0; l < run.count; ++l) {
+      int64_t x = x0 + l * s.strideW;
+      out[l] = x >= 0 && x < s.width ? src[x] : 0.0f;
+    }
+    return;
+  }
+  // The common case: a whole panel inside the image, with stride 1. A
+  // fixed trip count lets it compile to two vector moves.
+  if (run.count == kNR && s.strideW == 1) {
+    for (int64_t l = 0; l < kNR; ++l)
+      out[l] = src[x0 + l];
+    return;
+  }
+  for (int64_t l = 0; l < run.count; ++l)
+    out[l] = src[x0 + l * s.strideW];
+}
+
+// Panel by panel: a panel's kNR columns are at most a few runs of output
+// rows (one, away from row ends), so each of its kc rows costs a few
+// contiguous or strided copies rather than a bounds check per value.
 void Im2colB::pack(const void *self, int64_t p0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst) {
   const auto &b = *static_cast<const Im2colB *>(self);
   const ConvShape &s = *b.shape;
   int64_t taps = s.kernelH * s.kernelW;
-  int64_t paddedNC = (nc + kNR - 1) / kNR * kNR;
-  for (int64_t p = 0; p < kc; ++p) {
-    int64_t r = p0 + p;
-    int64_t c = r / taps, i = r % taps / s.kernelW, j = r % s.kernelW;
-    const float *plane = b.image + c * s.inPlane();
-    // Column `col` of the block goes to panel col / kNR, lane col % kNR.
-    float *panel = dst + p * kNR;
-    int64_t lane = 0;
-    auto put = [&](float v) {
-      panel[lane] = v;
-      if (++lane == kNR) {
-        lane = 0;
-        panel += kc * kNR;
-      }
-    };
-    // Walk the output positions [j0, j0 + nc) one output row at a time;
-    // within a row, the positions whose input column is inside the image
-    // form one run [lo, hi) that needs no bounds checks.
-    int64_t xOffset = j * s.dilationW - s.padW;
-    int64_t lo =
-        std::clamp<int64_t>((-xOffset + s.strideW - 1) / s.strideW, 0, s.outW);
-    if (xOffset >= 0)
-      lo = 0;
-    int64_t hi = std::clamp<int64_t>(
-        s.width - xOffset <= 0 ? 0 : (s.width - 1 - xOffset) / s.strideW + 1,
-        lo, s.outW);
-    for (int64_t pos = j0; pos < j0 + nc;) {
+  for (int64_t col0 = 0; col0 < nc; col0 += kNR, dst += kc * kNR) {
+    int64_t width = std::min(kNR, nc - col0);
+    PanelRun runs[kNR];
+    int numRuns = 0;
+    for (int64_t lane = 0; lane < width;) {
+      int64_t pos = j0 + col0 + lane;
       int64_t oy = pos / s.outW, ox = pos % s.outW;
-      int64_t rowEnd = std::min(j0 + nc, pos - ox + s.outW) - (pos - ox);
-      int64_t y = oy * s.strideH + i * s.dilationH - s.padH;
-      if (y < 0 || y >= s.height) {
-        for (; ox < rowEnd; ++ox)
-          put(0.0f);
-      } else {
-        const float *src = plane + y * s.width + xOffset;
-        for (; ox < std::min(lo, rowEnd); ++ox)
-          put(0.0f);
-        for (; ox < std::min(hi, rowEnd); ++ox)
-          put(src[ox * s.strideW]);
-        for (; ox < rowEnd; ++ox)
-          put(0.0f);
-      }
-      pos += rowEnd - pos % s.outW;
+      int64_t count = std::min(width - lane, s.outW - ox);
+      runs[numRuns++] = {lane, count, oy, ox};
+      lane += count;
     }
-    for (int64_t col = nc; col < paddedNC; ++col)
-      put(0.0f);
+
+    // Row p0 + p of B is filter tap (c, i, j); step the three along.
+    int64_t c = p0 / taps, i = p0 % taps / s.kernelW, j = p0 % s.kernelW;
+    for (int64_t p = 0; p < kc; ++p) {
+      float *out = dst + p * kNR;
+      const float *plane = b.image + c * s.inPlane();
+      int64_t yOffset = i * s.dilationH - s.padH;
+      int64_t xOffset = j * s.dilationW - s.padW;
+      for (int r = 0; r < numRuns; ++r)
+        packRun(s, plane, runs[r], yOffset, xOffset, out + runs[r].lane);
+      std::fill(out + width, out + kNR, 0.0f);
+      if (++j == s.kernelW) {
+        j = 0;
+        if (++i == s.kernelH) {
+          i = 0;
+          ++c;
+        }
+      }
+    }
   }
 }
 
 void convIm2col(const ConvShape &s, const KernelContext &ctx, const float *bias,
                 Activation act) {
-  const float *x = ctx.inputs[0].f32(), *weight = ctx.inputs[1].f32();
+  const float *x = ctx.inputs[0].f32();
   float *out = ctx.output.f32();
   int64_t gi = s.groupIn(), go = s.groupOut();
   forEachImageGroup(s, ctx.numThreads, [&](int64_t n, int64_t g, int threads) {
     Im2colB cols{&s, x + (n * s.channels + g * gi) * s.inPlane()};
     BSource source{&cols, Im2colB::pack, s.patch(), s.outPlane()};
-    gemm(weight + g * go * s.patch(), go, s.patch(), source,
-         out + (n * s.outChannels + g * go) * s.outPlane(), s.outPlane(),
-         groupEpilogue(s, g, bias, act), threads);
+    multiplyFilters(s, ctx, g, source,
+                    out + (n * s.outChannels + g * go) * s.outPlane(),
+                    groupEpilogue(s, g, bias, act), threads);
   });
 }
 
@@ -215,89 +267,111 @@ void convIm2col(const ConvShape &s, const KernelContext &ctx, const float *bias,
 // Depthwise
 //===----------------------------------------------------------------------===//
 
-/// The outputs [begin, end) of [0, outSize) whose input o * stride + offset
-/// lies inside [0, size); begin == end when there are none.
-struct InsideRun {
-  int64_t begin, end;
+/// An input plane copied into a zero border, so that the window of every
+/// output lane, including the lanes that round the output width up to a
+/// whole vector, lies inside it.
+struct PaddedPlane {
+  int64_t rows, cols;  // the size of the padded plane
+  int64_t vectorWidth; // outW rounded up to whole vectors
 };
 
-InsideRun insideRun(int64_t offset, int64_t stride, int64_t size,
-                    int64_t outSize) {
-  // o * stride + offset >= 0 from o = ceil(-offset / stride) on, and
-  // o * stride + offset <= size - 1 up to o = floor((size - 1 - offset) /
-  // stride); both divisions see non-negative numerators only.
-  int64_t begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  int64_t last = size - 1 - offset;
-  int64_t end = last < 0 ? 0 : std::min(last / stride + 1, outSize);
-  return {std::min(begin, end), end};
+PaddedPlane paddedPlaneSize(const ConvShape &s) {
+  int64_t vectorWidth = (s.outW + 7) / 8 * 8;
+  return {(s.outH - 1) * s.strideH + (s.kernelH - 1) * s.dilationH + 1,
+          (vectorWidth - 1) * s.strideW + (s.kernelW - 1) * s.dilationW + 1,
+          vectorWidth};
 }
 
-/// out[o] += w * in[o * stride] for o < n. A template on the stride (0
-/// meaning `stride`) so that strides 1 and 2 vectorise with fixed loads.
-template <int Stride>
-void addScaledRow(float *out, const float *in, float w, int64_t n,
-                  int64_t stride) {
-  int64_t step = Stride ? Stride : stride;
-  for (int64_t o = 0; o < n; ++o)
-    out[o] += w * in[o * step];
+/// Copies plane x [H, W] into `padded` at (padH, padW), zeros around it;
+/// input rows and columns that no window reaches are left out.
+void padPlane(const ConvShape &s, const PaddedPlane &p, const float *x,
+              float *padded) {
+  std::fill(padded, padded + p.rows * p.cols, 0.0f);
+  int64_t rows = std::min(s.height, p.rows - s.padH);
+  int64_t cols = std::min(s.width, p.cols - s.padW);
+  for (int64_t y = 0; y < rows; ++y)
+    std::copy(x + y * s.width, x + y * s.width + cols,
+              padded + (y + s.padH) * p.cols + s.padW);
 }
 
-/// One output plane [H', W'] of a depthwise convolution, from one input
-/// plane [H, W] and one filter [kh, kw], then the epilogue.
-///
-/// Each output row is a sum of input rows: tap (i, j) adds w[i][j] times
-/// input row oy*sh + i*dh - ph, read from column j*dw - pw every sw
-/// columns, over the outputs whose input column lies inside the image.
-/// Clipping each tap's run of outputs, and skipping rows outside the
-/// image, replaces the per-element bounds checks; the runs are whole-row
-/// AXPYs that vectorise over the output width.
-template <int Stride>
-void depthwisePlane(const ConvShape &s, const float *x, const float *filter,
-                    const float *bias, Activation act, float *out) {
-  for (int64_t oy = 0; oy < s.outH; ++oy) {
-    float *row = out + oy * s.outW;
-    std::fill(row, row + s.outW, 0.0f);
-    for (int64_t i = 0; i < s.kernelH; ++i) {
-      int64_t y = oy * s.strideH + i * s.dilationH - s.padH;
-      if (y < 0 || y >= s.height)
-        continue;
-      for (int64_t j = 0; j < s.kernelW; ++j) {
-        int64_t offset = j * s.dilationW - s.padW;
-        InsideRun run = insideRun(offset, s.strideW, s.width, s.outW);
-        if (run.begin == run.end)
-          continue;
-        addScaledRow<Stride>(
-            row + run.begin, x + y * s.width + run.begin * s.strideW + offset,
-            filter[i * s.kernelW + j], run.end - run.begin, s.strideW);
+/// `V` vectors of outputs of one row of a depthwise convolution, from
+/// output column `ox` on: each lane sums its kh x kw window of the padded
+/// plane, starting at `window` for lane 0 of the first vector. A template
+/// on the stride (0 meaning s.strideW) so that stride 1 loads whole
+/// vectors; the V independent sums hide the latency of the FMAs.
+template <int V, int Stride>
+void depthwiseVectors(const ConvShape &s, const PaddedPlane &p,
+                      const float *window, const float *filter, float *out) {
+  int64_t stride = Stride ? Stride : s.strideW;
+  Float8 acc[V] = {};
+  for (int64_t i = 0; i < s.kernelH; ++i)
+    for (int64_t j = 0; j < s.kernelW; ++j) {
+      const float *tap = window + i * s.dilationH * p.cols + j * s.dilationW;
+      float w = filter[i * s.kernelW + j];
+      for (int v = 0; v < V; ++v) {
+        Float8 in;
+        if (Stride == 1)
+          loadFloat8(in, tap + 8 * v);
+        else
+          for (int l = 0; l < 8; ++l)
+            in[l] = tap[(8 * v + l) * stride];
+        acc[v] += w * in;
       }
     }
+  for (int v = 0; v < V; ++v)
+    storeFloat8(out + 8 * v, acc[v]);
+}
+
+/// One output plane [H', W'] of a depthwise convolution, from its padded
+/// input plane and its filter [kh, kw], then the epilogue. Each row is
+/// computed whole vectors at a time into `row` (p.vectorWidth floats),
+/// then its first W' values are finished and stored.
+template <int Stride>
+void depthwisePlane(const ConvShape &s, const PaddedPlane &p,
+                    const float *padded, const float *filter, const float *bias,
+                    Activation act, float *row, float *out) {
+  int64_t stride = Stride ? Stride : s.strideW;
+  for (int64_t oy = 0; oy < s.outH; ++oy) {
+    const float *window = padded + oy * s.strideH * p.cols;
+    int64_t ox = 0;
+    for (; ox + 32 <= p.vectorWidth; ox += 32)
+      depthwiseVectors<4, Stride>(s, p, window + ox * stride, filter, row + ox);
+    for (; ox < p.vectorWidth; ox += 8)
+      depthwiseVectors<1, Stride>(s, p, window + ox * stride, filter, row + ox);
     // The row is still in L1: finish it now rather than after the plane.
     finishRow(row, s.outW, bias, /*perRow=*/true, act);
+    std::copy(row, row + s.outW, out + oy * s.outW);
   }
 }
 
 // With O = C * multiplier, output channel o reads input channel
-// o / multiplier.
+// o / multiplier: each input plane is padded once for its `multiplier`
+// outputs.
 void convDepthwise(const ConvShape &s, const KernelContext &ctx,
                    const float *bias, Activation act) {
   const float *x = ctx.inputs[0].f32(), *weight = ctx.inputs[1].f32();
   float *out = ctx.output.f32();
   int64_t multiplier = s.outChannels / s.channels;
   int64_t taps = s.kernelH * s.kernelW;
+  PaddedPlane p = paddedPlaneSize(s);
   auto planeFn = depthwisePlane<0>;
   if (s.strideW == 1)
     planeFn = depthwisePlane<1>;
   else if (s.strideW == 2)
     planeFn = depthwisePlane<2>;
 
-  parallelFor(s.batch * s.outChannels, s.outPlane() * taps, ctx.numThreads,
-              [&](int64_t plane) {
-                int64_t n = plane / s.outChannels, o = plane % s.outChannels;
-                int64_t c = o / multiplier;
-                planeFn(s, x + (n * s.channels + c) * s.inPlane(),
-                        weight + o * taps, bias ? bias + o : nullptr, act,
-                        out + plane * s.outPlane());
-              });
+  int64_t cost = multiplier * (p.rows * p.cols + s.outPlane() * taps);
+  parallelFor(s.batch * s.channels, cost, ctx.numThreads, [&](int64_t plane) {
+    float *padded = threadScratch<0>(p.rows * p.cols);
+    float *row = threadScratch<1>(p.vectorWidth);
+    padPlane(s, p, x + plane * s.inPlane(), padded);
+    int64_t n = plane / s.channels, c = plane % s.channels;
+    for (int64_t m = 0; m < multiplier; ++m) {
+      int64_t o = c * multiplier + m;
+      planeFn(s, p, padded, weight + o * taps, bias ? bias + o : nullptr, act,
+              row, out + (n * s.outChannels + o) * s.outPlane());
+    }
+  });
 }
 
 llvm::Error runConv2d(const KernelContext &ctx) {
@@ -322,8 +396,23 @@ llvm::Error runConv2d(const KernelContext &ctx) {
   return llvm::Error::success();
 }
 
+std::unique_ptr<PreparedStep> prepareConv2d(const KernelContext &ctx) {
+  const TensorView &weight = ctx.inputs[1];
+  if (!weight.data)
+    return nullptr;
+  ConvShape s = readConvShape(ctx);
+  // The depthwise loop reads its filters as they are.
+  if (isDepthwise(s) || s.groupOut() == 0 || s.patch() == 0)
+    return nullptr;
+  auto prepared = std::make_unique<PreparedConv>();
+  for (int64_t g = 0; g < s.groups; ++g)
+    prepared->groups.emplace_back(weight.f32() + g * s.groupOut() * s.patch(),
+                                  s.groupOut(), s.patch(), s.patch());
+  return prepared;
+}
+
 } // namespace
 
 void shapeflow::registerConvKernels(KernelTable &table) {
-  table["conv2d"] = runConv2d;
+  table["conv2d"] = {runConv2d, prepareConv2d};
 }

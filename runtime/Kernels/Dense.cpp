@@ -51,17 +51,43 @@ void denseBlock(ConstMatrixMap x, ConstMatrixMap weight, const float *bias,
               /*perRow=*/false, act);
 }
 
+/// The rows M of x viewed as [M, K], as the flatten attribute says:
+/// [d0, d1, ..., dk] is [d0, d1*...*dk] or [d0*...*d(k-1), dk].
+int64_t denseRows(const KernelContext &ctx) {
+  const TensorView &x = ctx.inputs[0];
+  return ctx.attrs.getInt("flatten") ? x.dim(0) : product(x.shape.drop_back());
+}
+
+/// dense's weight packed for the gemm as B = weightᵀ, once per set of
+/// parameters rather than on every run.
+class PreparedDense final : public PreparedStep {
+public:
+  explicit PreparedDense(const TensorView &weight)
+      : packed(sourceOf(TransposedB{weight.f32(), weight.dim(1)}, weight.dim(1),
+                        weight.dim(0))) {}
+  int64_t getBytes() const override { return packed.bytes(); }
+
+  PackedB packed;
+};
+
+std::unique_ptr<PreparedStep> prepareDense(const KernelContext &ctx) {
+  const TensorView &weight = ctx.inputs[1];
+  // Only the batches that go through the gemm read a packed weight.
+  if (!weight.data || denseRows(ctx) < kSmallBatchRows ||
+      weight.numElements() == 0)
+    return nullptr;
+  return std::make_unique<PreparedDense>(weight);
+}
+
 llvm::Error runDense(const KernelContext &ctx) {
   llvm::Expected<Activation> act =
       parseActivation("dense", ctx.attrs.getString("activation"));
   if (!act)
     return act.takeError();
 
-  // [d0, d1, ..., dk] -> [M, K], as the flatten attribute says.
   const TensorView &x = ctx.inputs[0], &weight = ctx.inputs[1];
   int64_t units = weight.dim(0), depth = weight.dim(1);
-  int64_t rows =
-      ctx.attrs.getInt("flatten") ? x.dim(0) : product(x.shape.drop_back());
+  int64_t rows = denseRows(ctx);
   assert(rows * depth == x.numElements() && "x does not match the weight");
   assert(rows * units == ctx.output.numElements() && "output is not [M, N]");
 
@@ -78,8 +104,12 @@ llvm::Error runDense(const KernelContext &ctx) {
     epilogue.bias = bias;
     epilogue.act = *act;
     TransposedB w{weight.f32(), depth};
-    gemm(x.f32(), rows, depth, sourceOf(w, depth, units), ctx.output.f32(),
-         units, epilogue, ctx.numThreads);
+    BSource source = sourceOf(w, depth, units);
+    if (ctx.prepared)
+      source =
+          sourceOf(static_cast<const PreparedDense *>(ctx.prepared)->packed);
+    gemm(x.f32(), rows, depth, source, ctx.output.f32(), units, epilogue,
+         ctx.numThreads);
     return llvm::Error::success();
   }
   // Share out the output's units, so that a batch of one row still keeps
@@ -162,6 +192,6 @@ llvm::Error runMatmul(const KernelContext &ctx) {
 } // namespace
 
 void shapeflow::registerDenseKernels(KernelTable &table) {
-  table["dense"] = runDense;
+  table["dense"] = {runDense, prepareDense};
   table["matmul"] = runMatmul;
 }

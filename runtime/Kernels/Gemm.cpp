@@ -1,8 +1,9 @@
 //===- Gemm.cpp - The blocked f32 matrix product --------------------------===//
 //
-// See Gemm.h for the layout. Without AVX2 and FMA the micro-kernel is plain
-// C++ over the same packed panels, which compilers vectorise less well but
-// which computes the same sums in the same order.
+// See Gemm.h for the layout. The micro-kernel uses AVX-512 where the build
+// targets it, else AVX2 and FMA; without either it is plain C++ over the
+// same packed panels, which compilers vectorise less well but which
+// computes the same sums in the same order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,7 +11,10 @@
 
 #include <cstring>
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define SHAPEFLOW_GEMM_AVX512 1
+#elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define SHAPEFLOW_GEMM_AVX2 1
 #endif
@@ -74,21 +78,66 @@ PackedA::PackedA(const float *a, int64_t m, int64_t k, int64_t lda)
     packA(a, lda, m, 0, m, 0, k, data.data());
 }
 
+PackedB::PackedB(const BSource &b)
+    : k(b.k), n(b.n), paddedCols((b.n + kNR - 1) / kNR * kNR),
+      data(b.k * paddedCols) {
+  assert(!b.packed && "B is packed already");
+  for (int64_t pc = 0; pc < k; pc += kKC)
+    b.pack(b.self, pc, std::min(kKC, k - pc), 0, n,
+           data.data() + pc * paddedCols);
+}
+
 //===----------------------------------------------------------------------===//
 // The micro-kernel
 //===----------------------------------------------------------------------===//
 
 /// Adds (or, when `accumulate` is false, stores) the kMR x kNR tile into the
 /// mr x nr corner of C at `c`.
-static void storeTile(const float *tile, float *c, int64_t ldc, int64_t mr,
-                      int64_t nr, bool accumulate) {
+[[maybe_unused]] static void storeTile(const float *tile, float *c, int64_t ldc,
+                                       int64_t mr, int64_t nr,
+                                       bool accumulate) {
   for (int64_t r = 0; r < mr; ++r)
     for (int64_t j = 0; j < nr; ++j)
       c[r * ldc + j] =
           accumulate ? c[r * ldc + j] + tile[r * kNR + j] : tile[r * kNR + j];
 }
 
-#ifdef SHAPEFLOW_GEMM_AVX2
+#if defined(SHAPEFLOW_GEMM_AVX512)
+/// C[0:mr, 0:nr] (+)= a-panel [kMR, kc] · b-panel [kc, kNR]. Each row of
+/// the tile is two 16-float vectors; a partial tile is stored through
+/// masks, so edges cost no scalar loop.
+static void microKernel(int64_t kc, const float *a, const float *b, float *c,
+                        int64_t ldc, int64_t mr, int64_t nr, bool accumulate) {
+  static_assert(kMR == 8 && kNR == 32, "the tile is 8 rows of 2 vectors");
+  __m512 acc[kMR][2];
+  for (int r = 0; r < kMR; ++r)
+    acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p, a += kMR, b += kNR) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < kMR; ++r) {
+      __m512 ar = _mm512_set1_ps(a[r]);
+      acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+    }
+  }
+
+  // Lanes [0, nr) of the row's 32 columns.
+  __mmask16 mask0 = nr >= 16 ? 0xFFFF : (1u << nr) - 1;
+  __mmask16 mask1 = nr >= 32 ? 0xFFFF : nr > 16 ? (1u << (nr - 16)) - 1 : 0;
+  for (int r = 0; r < kMR; ++r, c += ldc) {
+    if (r >= mr)
+      break;
+    if (accumulate) {
+      acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_maskz_loadu_ps(mask0, c));
+      acc[r][1] =
+          _mm512_add_ps(acc[r][1], _mm512_maskz_loadu_ps(mask1, c + 16));
+    }
+    _mm512_mask_storeu_ps(c, mask0, acc[r][0]);
+    _mm512_mask_storeu_ps(c + 16, mask1, acc[r][1]);
+  }
+}
+#elif defined(SHAPEFLOW_GEMM_AVX2)
 /// C[0:mr, 0:nr] (+)= a-panel [kMR, kc] · b-panel [kc, kNR].
 static void microKernel(int64_t kc, const float *a, const float *b, float *c,
                         int64_t ldc, int64_t mr, int64_t nr, bool accumulate) {
@@ -204,7 +253,8 @@ void gemmRange(const ASource &a, const BSource &b, float *c, int64_t ldc,
   PackBuffers &buffers = threadBuffers();
   int64_t maxNC = std::min(kNC, (j1 - j0 + kNR - 1) / kNR * kNR);
   int64_t maxKC = std::min(kKC, b.k);
-  buffers.b.resize(std::max<size_t>(buffers.b.size(), maxKC * maxNC));
+  if (!b.packed)
+    buffers.b.resize(std::max<size_t>(buffers.b.size(), maxKC * maxNC));
   if (!a.packed)
     buffers.a.resize(std::max<size_t>(buffers.a.size(), kMC * maxKC));
 
@@ -213,13 +263,15 @@ void gemmRange(const ASource &a, const BSource &b, float *c, int64_t ldc,
     for (int64_t pc = 0; pc < b.k; pc += kKC) {
       int64_t kc = std::min(kKC, b.k - pc);
       bool first = pc == 0, last = pc + kc == b.k;
-      b.pack(b.self, pc, kc, jc, nc, buffers.b.data());
+      if (!b.packed)
+        b.pack(b.self, pc, kc, jc, nc, buffers.b.data());
       for (int64_t ic = i0; ic < i1; ic += kMC) {
         int64_t mc = std::min(kMC, i1 - ic);
         if (!a.packed)
           packA(a.data, a.lda, a.m, ic, mc, pc, kc, buffers.a.data());
         for (int64_t jr = 0; jr < nc; jr += kNR) {
-          const float *bPanel = buffers.b.data() + jr * kc;
+          const float *bPanel = b.packed ? b.packed->panel(pc, jc + jr)
+                                         : buffers.b.data() + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const float *aPanel = a.packed ? a.packed->panel(ic + ir) + pc * kMR
                                            : buffers.a.data() + ir * kc;

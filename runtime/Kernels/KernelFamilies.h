@@ -14,7 +14,7 @@
 
 namespace shapeflow {
 
-using KernelTable = llvm::StringMap<KernelFn>;
+using KernelTable = llvm::StringMap<KernelInfo>;
 
 void registerDenseKernels(KernelTable &table);       // dense, matmul
 void registerConvKernels(KernelTable &table);        // conv2d

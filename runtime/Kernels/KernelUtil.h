@@ -138,6 +138,123 @@ inline int64_t offsetOf(int64_t linear, llvm::ArrayRef<int64_t> shape,
 }
 
 //===----------------------------------------------------------------------===//
+// Vectorisable math
+//===----------------------------------------------------------------------===//
+
+/// Eight floats as one vector (a GCC and Clang extension). Loops whose
+/// bodies select with comparisons do not vectorise on their own under the
+/// default -ftrapping-math, so the kernels that need them spell out the
+/// vectors with this type.
+using Float8 = float __attribute__((vector_size(32)));
+using Int8 = int32_t __attribute__((vector_size(32)));
+
+/// Loads eight floats from `p`, which need not be aligned.
+inline void loadFloat8(Float8 &v, const float *p) {
+  std::memcpy(&v, p, sizeof(Float8));
+}
+/// Stores eight floats to `p`, which need not be aligned.
+inline void storeFloat8(float *p, const Float8 &v) {
+  std::memcpy(p, &v, sizeof(Float8));
+}
+
+/// e^v, lane by lane. See expShifted for the accuracy.
+///
+/// v = n ln2 + r with |r| <= ln2 / 2; e^r comes from its Taylor series to
+/// degree 7 (the first term left out is below 2^-27 relative) and 2^n from
+/// exponent bits.
+inline Float8 expFloat8(Float8 v) {
+  constexpr float kLog2e = 1.44269504088896341f;
+  // ln 2 = kLn2Hi + kLn2Lo, where kLn2Hi (355/512) has so few bits that
+  // n * kLn2Hi is exact for every n the clamp allows.
+  constexpr float kLn2Hi = 0.693359375f;
+  constexpr float kLn2Lo = -2.12194440e-4f;
+  // Adding 1.5 * 2^23 rounds to an integer in the low mantissa bits.
+  constexpr float kRound = 12582912.0f;
+  const Float8 zero = {};
+
+  // The clamp keeps n within [-150, 128], where 2^n still overflows or
+  // underflows as e^x would; a NaN fails both comparisons and stays NaN.
+  v = v < -104.0f ? zero - 104.0f : v;
+  v = v > 89.0f ? zero + 89.0f : v;
+  Float8 shifted = v * kLog2e + kRound;
+  Float8 n = shifted - kRound;
+  Int8 exponent = std::bit_cast<Int8>(shifted) - std::bit_cast<int32_t>(kRound);
+  Float8 r = v - n * kLn2Hi;
+  r = r - n * kLn2Lo;
+
+  Float8 p = zero + 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+
+  // 2^n as two factors 2^half * 2^(n - half), each a normal float, so that
+  // results near the ends of the range round once, correctly, to a
+  // subnormal or to infinity.
+  Int8 half = exponent >> 1;
+  Float8 lo = std::bit_cast<Float8>((half + 127) << 23);
+  Float8 hi = std::bit_cast<Float8>((exponent - half + 127) << 23);
+  return p * lo * hi;
+}
+
+/// Applies `op`, a function from Float8 to Float8, to the `n` floats at
+/// `x` and stores the results to `y`, which may be `x`. The tail goes
+/// through a zero-padded vector, so every element sees the same arithmetic
+/// whatever its position: results do not depend on how work is split.
+template <typename Op>
+inline void mapFloat8(const float *x, float *y, int64_t n, Op op) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    Float8 v;
+    loadFloat8(v, x + i);
+    storeFloat8(y + i, op(v));
+  }
+  if (i == n)
+    return;
+  float tail[8] = {};
+  std::memcpy(tail, x + i, (n - i) * sizeof(float));
+  Float8 v;
+  loadFloat8(v, tail);
+  storeFloat8(tail, op(v));
+  std::memcpy(y + i, tail, (n - i) * sizeof(float));
+}
+
+/// 1 / (1 + e^-v), lane by lane: within a few ulp of the exact value.
+/// e^-v overflows to infinity for v below about -88.7, giving 0 (the exact
+/// value is below 2^-127 there); NaN stays NaN.
+inline Float8 sigmoidFloat8(Float8 v) { return 1.0f / (1.0f + expFloat8(-v)); }
+
+/// Stores e^(x[i] - shift) to y[i] for the `n` floats at `x`; `y` may be
+/// `x`. Within about 2 ulp of the exact value for results in the normal
+/// range; smaller results lose precision gradually and round to 0 below
+/// about e^-103, results above e^88.72 are +infinity, -infinity gives 0
+/// and NaN stays NaN.
+inline void expShifted(const float *x, float shift, float *y, int64_t n) {
+  mapFloat8(x, y, n, [shift](Float8 v) { return expFloat8(v - shift); });
+}
+
+/// The sum of the `n` floats at `x`, accumulated in double. Eight partial
+/// sums, one per lane, let the loop vectorise; their order depends only on
+/// `n`, so the result does not depend on how a caller splits its work.
+inline double sumInDouble(const float *x, int64_t n) {
+  constexpr int kLanes = 8;
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k)
+      lanes[k] += x[i + k];
+  double sum = 0.0;
+  for (; i < n; ++i)
+    sum += x[i];
+  for (int k = 0; k < kLanes; ++k)
+    sum += lanes[k];
+  return sum;
+}
+
+//===----------------------------------------------------------------------===//
 // Activations
 //===----------------------------------------------------------------------===//
 
@@ -163,14 +280,6 @@ inline llvm::Expected<Activation> parseActivation(llvm::StringRef kernel,
 // Written as `x < 0 ? 0 : x` so that NaN passes through.
 inline float reluScalar(float x) { return x < 0.0f ? 0.0f : x; }
 
-/// 1 / (1 + e^-x), evaluated so that exp never overflows.
-inline float sigmoidScalar(float x) {
-  if (x >= 0.0f)
-    return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
-  return e / (1.0f + e);
-}
-
 /// The exact GELU: 0.5 x (1 + erf(x / sqrt(2))).
 inline float geluScalar(float x) {
   constexpr float kInvSqrt2 = 0.70710678118654752f;
@@ -191,7 +300,7 @@ inline void applyActivation(float *data, int64_t n, Activation act) {
   case Activation::Relu:
     return mapInPlace(data, n, reluScalar);
   case Activation::Sigmoid:
-    return mapInPlace(data, n, sigmoidScalar);
+    return mapFloat8(data, data, n, sigmoidFloat8);
   case Activation::Tanh:
     return mapInPlace(data, n, [](float x) { return std::tanh(x); });
   case Activation::Gelu:
@@ -213,105 +322,17 @@ inline void finishRow(float *row, int64_t n, const float *bias, bool perRow,
 }
 
 //===----------------------------------------------------------------------===//
-// Vectorisable math
+// Scratch
 //===----------------------------------------------------------------------===//
 
-/// Eight floats as one vector (a GCC and Clang extension). Loops whose
-/// bodies select with comparisons do not vectorise on their own under the
-/// default -ftrapping-math, so the kernels that need them spell out the
-/// vectors with this type.
-using Float8 = float __attribute__((vector_size(32)));
-using Int8 = int32_t __attribute__((vector_size(32)));
-
-/// Loads eight floats from `p`, which need not be aligned.
-inline void loadFloat8(Float8 &v, const float *p) {
-  std::memcpy(&v, p, sizeof(Float8));
-}
-/// Stores eight floats to `p`, which need not be aligned.
-inline void storeFloat8(float *p, const Float8 &v) {
-  std::memcpy(p, &v, sizeof(Float8));
-}
-
-/// Stores e^(x[i] - shift) to y[i] for i < 8; `y` may be `x`. See
-/// expShifted for the accuracy.
-///
-/// x - shift = n ln2 + r with |r| <= ln2 / 2; e^r comes from its Taylor
-/// series to degree 7 (the first term left out is below 2^-27 relative)
-/// and 2^n from exponent bits.
-inline void expShifted8(const float *x, float shift, float *y) {
-  constexpr float kLog2e = 1.44269504088896341f;
-  // ln 2 = kLn2Hi + kLn2Lo, where kLn2Hi (355/512) has so few bits that
-  // n * kLn2Hi is exact for every n the clamp allows.
-  constexpr float kLn2Hi = 0.693359375f;
-  constexpr float kLn2Lo = -2.12194440e-4f;
-  // Adding 1.5 * 2^23 rounds to an integer in the low mantissa bits.
-  constexpr float kRound = 12582912.0f;
-  const Float8 zero = {};
-
-  // The clamp keeps n within [-150, 128], where 2^n still overflows or
-  // underflows as e^x would; a NaN fails both comparisons and stays NaN.
-  Float8 v;
-  loadFloat8(v, x);
-  v -= shift;
-  v = v < -104.0f ? zero - 104.0f : v;
-  v = v > 89.0f ? zero + 89.0f : v;
-  Float8 shifted = v * kLog2e + kRound;
-  Float8 n = shifted - kRound;
-  Int8 exponent = std::bit_cast<Int8>(shifted) - std::bit_cast<int32_t>(kRound);
-  Float8 r = v - n * kLn2Hi;
-  r = r - n * kLn2Lo;
-
-  Float8 p = zero + 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-
-  // 2^n as two factors 2^half * 2^(n - half), each a normal float, so that
-  // results near the ends of the range round once, correctly, to a
-  // subnormal or to infinity.
-  Int8 half = exponent >> 1;
-  Float8 lo = std::bit_cast<Float8>((half + 127) << 23);
-  Float8 hi = std::bit_cast<Float8>((exponent - half + 127) << 23);
-  storeFloat8(y, p * lo * hi);
-}
-
-/// Stores e^(x[i] - shift) to y[i] for the `n` floats at `x`; `y` may be
-/// `x`. Within about 2 ulp of the exact value for results in the normal
-/// range; smaller results lose precision gradually and round to 0 below
-/// about e^-103, results above e^88.72 are +infinity, -infinity gives 0
-/// and NaN stays NaN.
-inline void expShifted(const float *x, float shift, float *y, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    expShifted8(x + i, shift, y + i);
-  if (i == n)
-    return;
-  float tail[8] = {};
-  std::memcpy(tail, x + i, (n - i) * sizeof(float));
-  expShifted8(tail, shift, tail);
-  std::memcpy(y + i, tail, (n - i) * sizeof(float));
-}
-
-/// The sum of the `n` floats at `x`, accumulated in double. Eight partial
-/// sums, one per lane, let the loop vectorise; their order depends only on
-/// `n`, so the result does not depend on how a caller splits its work.
-inline double sumInDouble(const float *x, int64_t n) {
-  constexpr int kLanes = 8;
-  double lanes[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int k = 0; k < kLanes; ++k)
-      lanes[k] += x[i + k];
-  double sum = 0.0;
-  for (; i < n; ++i)
-    sum += x[i];
-  for (int k = 0; k < kLanes; ++k)
-    sum += lanes[k];
-  return sum;
+/// A buffer of at least `n` floats private to the calling thread, reused
+/// from call to call so that kernels do not allocate once warm; `Slot`
+/// tells apart buffers a thread holds at the same time.
+template <int Slot> float *threadScratch(int64_t n) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < n)
+    buffer.resize(n);
+  return buffer.data();
 }
 
 //===----------------------------------------------------------------------===//

@@ -62,16 +62,6 @@ PoolShape readPoolShape(const KernelContext &ctx) {
           stride[1],           padding[0], padding[1]};
 }
 
-/// A buffer of at least `n` floats private to the calling thread, reused
-/// from call to call so that pooling does not allocate once warm; `Slot`
-/// tells apart buffers a thread holds at the same time.
-template <int Slot> float *threadScratch(int64_t n) {
-  thread_local std::vector<float> buffer;
-  if (static_cast<int64_t>(buffer.size()) < n)
-    buffer.resize(n);
-  return buffer.data();
-}
-
 /// Pooling by maximum; padding is -infinity, the identity of max.
 struct MaxOp {
   static constexpr float kIdentity = -std::numeric_limits<float>::infinity();

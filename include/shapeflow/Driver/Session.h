@@ -87,14 +87,24 @@ private:
     /// others) and the versions of the sources it was computed from.
     std::vector<Tensor> derived;
     std::vector<std::vector<uint64_t>> sourceVersions;
+    /// Per derived parameter, which derivation made its data (from
+    /// `derivations`), so that prepared state sees a re-derived one change.
+    std::vector<uint64_t> derivedStamps;
+    uint64_t derivations = 0;
+    /// Kernel state prepared from the parameters (packed weights), and the
+    /// stamps, per Plan::params entry, of the data it was prepared from.
+    std::shared_ptr<const PreparedParams> prepared;
+    std::vector<uint64_t> preparedStamps;
   };
   /// The plan for a signature, compiled on first use. Called with the
   /// mutex held.
   llvm::Expected<CompiledPlan *>
   findOrCompile(llvm::ArrayRef<TensorType> signature);
-  /// The data of every plan parameter, deriving what is stale. Called with
-  /// the mutex held.
-  llvm::Expected<std::vector<Tensor>> gatherParams(CompiledPlan &compiled);
+  /// The data of every plan parameter, deriving what is stale, and (in
+  /// `stamps`) a number per parameter that changes whenever its data does.
+  /// Called with the mutex held.
+  llvm::Expected<std::vector<Tensor>>
+  gatherParams(CompiledPlan &compiled, std::vector<uint64_t> &stamps);
 
   std::unique_ptr<Graph> graph;
   LoweringOptions lowering;

@@ -32,9 +32,34 @@ private:
   int64_t size = 0;
 };
 
+class PreparedParams;
+
 struct RunOptions {
   /// Threads each kernel may use.
   int numThreads = 1;
+  /// State prepared from the parameters by Executor::prepare(), or null.
+  /// The caller must prepare again whenever a parameter's data changes;
+  /// a parameter found at another address than when prepared makes the
+  /// run ignore the state (and pack on the fly) rather than use it.
+  const PreparedParams *prepared = nullptr;
+};
+
+/// What every step of a plan prepared once from one set of parameters
+/// (packed weights), made by Executor::prepare() and used by its runs.
+class PreparedParams {
+public:
+  /// The steps that prepared something.
+  size_t getNumPreparedSteps() const;
+  /// The bytes their state takes, as the kernels report it.
+  int64_t getBytes() const { return bytes; }
+
+private:
+  friend class Executor;
+  /// Per plan step; null where the kernel prepares nothing.
+  std::vector<std::unique_ptr<PreparedStep>> steps;
+  /// Per plan parameter, the address of the data it was prepared from.
+  std::vector<const void *> sources;
+  int64_t bytes = 0;
 };
 
 class Executor {
@@ -43,6 +68,12 @@ public:
   static llvm::Expected<Executor> create(std::shared_ptr<const Plan> plan);
 
   const Plan &getPlan() const { return *plan; }
+
+  /// Lets every kernel that can prepare its step from `params` (following
+  /// Plan::params, as for run()) do so: conv2d and dense pack their
+  /// weights. Pass the result in RunOptions::prepared.
+  llvm::Expected<std::shared_ptr<const PreparedParams>>
+  prepare(llvm::ArrayRef<const Tensor *> params) const;
 
   /// Runs the plan. `inputs` follow the signature and must match its
   /// dtypes and shapes exactly; `params` follow Plan::params. Returns the
@@ -53,14 +84,15 @@ public:
                                           const RunOptions &options = {}) const;
 
 private:
-  Executor(std::shared_ptr<const Plan> plan, std::vector<KernelFn> kernels)
+  Executor(std::shared_ptr<const Plan> plan, std::vector<KernelInfo> kernels)
       : plan(std::move(plan)), kernels(std::move(kernels)) {}
 
   llvm::Error checkInputs(llvm::ArrayRef<Tensor> inputs,
                           llvm::ArrayRef<const Tensor *> params) const;
+  llvm::Error checkParams(llvm::ArrayRef<const Tensor *> params) const;
 
   std::shared_ptr<const Plan> plan;
-  std::vector<KernelFn> kernels;
+  std::vector<KernelInfo> kernels;
 };
 
 } // namespace shapeflow

@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <memory>
 #include <vector>
 
 namespace shapeflow {
@@ -52,18 +53,50 @@ private:
   llvm::ArrayRef<PlanAttr> attrs;
 };
 
+/// State a kernel derives once from its parameter inputs and reuses on
+/// every run, such as weights packed for its matrix product. Only the
+/// kernel that made it knows its type; the executor just keeps it.
+class PreparedStep {
+public:
+  virtual ~PreparedStep();
+  /// The memory the state takes, for reports.
+  virtual int64_t getBytes() const = 0;
+};
+
 struct KernelContext {
   llvm::ArrayRef<TensorView> inputs;
   TensorView output;
   KernelAttrs attrs;
   /// Threads the kernel may use (1 = the calling thread only).
   int numThreads = 1;
+  /// What this kernel's PrepareFn made from the parameter inputs of this
+  /// very step, holding the same data as now; null when there is none.
+  const PreparedStep *prepared = nullptr;
 };
 
 using KernelFn = llvm::Error (*)(const KernelContext &ctx);
 
+/// Prepares a step ahead of its runs. `ctx` is the step's context with the
+/// data of its parameter inputs; every other input, and the output, carry
+/// their dtype and shape but no data (null). Returns null when there is
+/// nothing worth preparing.
+using PrepareFn = std::unique_ptr<PreparedStep> (*)(const KernelContext &ctx);
+
+/// A registered kernel: how to run it and, optionally, how to prepare it.
+struct KernelInfo {
+  KernelInfo() = default;
+  KernelInfo(KernelFn run, PrepareFn prepare = nullptr)
+      : run(run), prepare(prepare) {}
+
+  KernelFn run = nullptr;
+  PrepareFn prepare = nullptr;
+};
+
 /// The kernel registered under `name`, or nullptr.
 KernelFn lookupKernel(llvm::StringRef name);
+/// The kernel registered under `name` with its PrepareFn; `run` is null
+/// when there is no such kernel.
+KernelInfo lookupKernelInfo(llvm::StringRef name);
 
 } // namespace shapeflow
 

@@ -99,6 +99,17 @@ std::vector<float> checkConv(std::mt19937 &rng, const ConvCase &c,
   double depth = double(c.c / c.groups * c.kh * c.kw);
   expectClose(out.f32, referenceConv(c, x, w, c.bias ? &b : nullptr), 1e-5,
               1e-5 * std::sqrt(depth));
+
+  // Filters packed ahead give the very same sums. Depthwise filters, and
+  // filters with no outputs or no inputs, are not packed.
+  HostTensor again = zeros(out.shape);
+  bool prepared = false;
+  std::vector<size_t> params = {1, 2};
+  expectOk(runKernelPrepared("conv2d", inputs, again, convAttrs(c), params,
+                             numThreads, prepared));
+  bool depthwise = c.groups == c.c && c.c > 0;
+  EXPECT_EQ(prepared, !depthwise && c.o > 0 && c.c > 0);
+  expectIdentical(again.f32, out.f32);
   return out.f32;
 }
 
@@ -147,6 +158,27 @@ TEST(ConvKernelTest, MatchesReferenceOnGeneralConvolutions) {
   // A single input row.
   checkConv(rng,
             {1, 3, 1, 9, 2, 1, 3, {1, 1}, {0, 1}, {1, 1}, 1, true, "tanh"});
+}
+
+// Planes wider than the kernels' vector blocks (32 and 8 outputs, 16
+// columns per packed panel) with ragged ends, and a product that crosses
+// every blocking boundary of the gemm (K > 256, H' W' > 2048, O > 120).
+TEST(ConvKernelTest, MatchesReferenceOnLargePlanes) {
+  std::mt19937 rng(17);
+  // Depthwise: stride 1 (outW 41 = 32 + 8 + 1), stride 2 with a channel
+  // multiplier, and stride 3 with dilation.
+  checkConv(rng,
+            {1, 3, 37, 41, 3, 3, 3, {1, 1}, {1, 1}, {1, 1}, 3, true, "relu"});
+  checkConv(rng, {1, 2, 70, 67, 4, 5, 5, {2, 2}, {2, 2}, {1, 1}, 2, true, ""});
+  checkConv(
+      rng,
+      {2, 2, 40, 50, 2, 3, 3, {3, 3}, {2, 2}, {2, 2}, 2, false, "sigmoid"});
+  // Im2col: output rows that start inside a packed panel, stride 2.
+  checkConv(rng, {1, 5, 33, 35, 7, 3, 3, {2, 2}, {1, 1}, {1, 1}, 1, true, ""});
+  checkConv(rng,
+            {2, 4, 19, 23, 5, 7, 7, {1, 1}, {3, 3}, {1, 1}, 1, false, "tanh"});
+  checkConv(
+      rng, {1, 32, 50, 50, 130, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, "relu"});
 }
 
 TEST(ConvKernelTest, HandlesEmptyDims) {

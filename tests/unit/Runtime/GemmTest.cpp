@@ -26,6 +26,7 @@ struct GemmCase {
   /// Extra elements at the end of each row of A, B and C.
   int64_t padA = 0, padB = 0, padC = 0;
   bool transposedB = false, prepackedA = false;
+  bool prepackedB = false;
   bool bias = false, biasPerRow = false;
   Activation act = Activation::None;
   int threads = 1;
@@ -35,6 +36,7 @@ struct GemmCase {
            std::to_string(k) + " pads " + std::to_string(padA) + "," +
            std::to_string(padB) + "," + std::to_string(padC) +
            (transposedB ? " Bt" : " B") + (prepackedA ? " packedA" : "") +
+           (prepackedB ? " packedB" : "") +
            (bias ? (biasPerRow ? " bias/row" : " bias/col") : "") + " act " +
            std::to_string(int(act)) + " threads " + std::to_string(threads);
   }
@@ -78,6 +80,11 @@ void checkGemm(const GemmCase &c, std::mt19937 &rng) {
   TransposedB transposed{b.f32.data(), ldb};
   BSource source = c.transposedB ? sourceOf(transposed, c.k, c.n)
                                  : sourceOf(rowMajor, c.k, c.n);
+  PackedB packedB;
+  if (c.prepackedB) {
+    packedB = PackedB(source);
+    source = sourceOf(packedB);
+  }
   if (c.prepackedA)
     gemm(PackedA(a.f32.data(), c.m, c.k, lda), source, out.f32.data(), ldc, e,
          c.threads);
@@ -116,14 +123,25 @@ TEST(GemmTest, MatchesReferenceAcrossBlockBoundaries) {
   const int64_t ks[] = {0, 1, 7, kKC, kKC + 1};
   for (int64_t m : ms)
     for (int64_t n : ns)
-      for (int64_t k : ks)
+      for (int64_t k : ks) {
         checkGemm({m, n, k}, rng);
+        GemmCase packed{m, n, k};
+        packed.prepackedA = packed.prepackedB = true;
+        checkGemm(packed, rng);
+      }
 }
 
 TEST(GemmTest, CrossesTheLastLevelCacheBlock) {
   std::mt19937 rng(22);
   checkGemm({kMR + 1, kNC + kNR + 3, 5}, rng);
   checkGemm({13, kNC + 1, 2 * kKC + 3, 1, 2, 3, /*transposedB=*/true}, rng);
+  // A packed B is read in place, block by block, by every thread.
+  for (int threads : {1, 2}) {
+    GemmCase c{kMR + 5, kNC + kNR + 3, kKC + 9, 0, 1, 2, true};
+    c.prepackedB = true;
+    c.threads = threads;
+    checkGemm(c, rng);
+  }
 }
 
 TEST(GemmTest, EveryLayoutAndEpilogue) {
@@ -133,7 +151,7 @@ TEST(GemmTest, EveryLayoutAndEpilogue) {
                              Activation::Gelu};
   int trial = 0;
   for (bool transposedB : {false, true})
-    for (bool prepackedA : {false, true})
+    for (int packed = 0; packed < 3; ++packed) // none, A, B
       for (int bias = 0; bias < 3; ++bias)
         for (Activation act : acts) {
           GemmCase c{randomInt(rng, 1, 40), randomInt(rng, 1, 70),
@@ -142,7 +160,8 @@ TEST(GemmTest, EveryLayoutAndEpilogue) {
           c.padB = randomInt(rng, 0, 3);
           c.padC = randomInt(rng, 0, 3);
           c.transposedB = transposedB;
-          c.prepackedA = prepackedA;
+          c.prepackedA = packed == 1;
+          c.prepackedB = packed == 2;
           c.bias = bias > 0;
           c.biasPerRow = bias == 2;
           c.act = act;
@@ -156,11 +175,11 @@ TEST(GemmTest, ThreadsSplitEitherDim) {
   // Wide (split along n) and tall (split along m), with odd tile counts so
   // the threads' shares differ.
   for (int threads : {2, 3}) {
-    checkGemm({37, 500, 70, 0, 0, 0, false, false, true, true, Activation::Relu,
-               threads},
+    checkGemm({37, 500, 70, 0, 0, 0, false, false, false, true, true,
+               Activation::Relu, threads},
               rng);
-    checkGemm({500, 37, 70, 1, 1, 1, true, true, true, false, Activation::None,
-               threads},
+    checkGemm({500, 37, 70, 1, 1, 1, true, true, true, true, false,
+               Activation::None, threads},
               rng);
   }
 }
@@ -171,11 +190,28 @@ TEST(GemmTest, PackedAKeepsItsShape) {
   PackedA packed(a.f32.data(), 13, 9, 9);
   EXPECT_EQ(packed.rows(), 13);
   EXPECT_EQ(packed.depth(), 9);
-  // Row 7 is row 1 of the second panel: its first k-slice starts there.
-  EXPECT_EQ(packed.panel(7)[1], a.f32[7 * 9]);
-  EXPECT_EQ(packed.panel(7)[kMR + 1], a.f32[7 * 9 + 1]);
-  // Rows past m are zero.
-  EXPECT_EQ(packed.panel(12)[1], 0.0f);
+  // Row 7 is row 7 % kMR of its panel; each k of a panel holds kMR rows.
+  EXPECT_EQ(packed.panel(7)[7 % kMR], a.f32[7 * 9]);
+  EXPECT_EQ(packed.panel(7)[kMR + 7 % kMR], a.f32[7 * 9 + 1]);
+  // Rows past m (row 13 here) are zero.
+  EXPECT_EQ(packed.panel(13)[13 % kMR], 0.0f);
+}
+
+TEST(GemmTest, PackedBKeepsItsShape) {
+  std::mt19937 rng(26);
+  int64_t k = kKC + 3, n = kNR + 5;
+  HostTensor b = randomTensor(rng, {k * n});
+  RowMajorB rowMajor{b.f32.data(), n};
+  PackedB packed(sourceOf(rowMajor, k, n));
+  EXPECT_EQ(packed.depth(), k);
+  EXPECT_EQ(packed.cols(), n);
+  // Row p of column j in the first slice; the second slice is 3 rows deep.
+  EXPECT_EQ(packed.panel(0, 0)[5 * kNR + 2], b.f32[5 * n + 2]);
+  EXPECT_EQ(packed.panel(0, kNR)[7 * kNR + 4], b.f32[7 * n + kNR + 4]);
+  EXPECT_EQ(packed.panel(kKC, kNR)[2 * kNR + 1],
+            b.f32[(kKC + 2) * n + kNR + 1]);
+  // Columns past n are zero.
+  EXPECT_EQ(packed.panel(kKC, kNR)[2 * kNR + 5], 0.0f);
 }
 
 } // namespace

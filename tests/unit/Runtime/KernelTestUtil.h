@@ -99,6 +99,37 @@ inline llvm::Error runKernel(llvm::StringRef name,
   return fn(ctx);
 }
 
+/// Runs kernel `name` as the executor runs a prepared step: its PrepareFn
+/// sees the data of the inputs numbered in `params` only (the others and
+/// the output carry their shapes), then the run gets what it made, if
+/// anything; `prepared` tells whether it made something. A kernel without
+/// a PrepareFn is an error.
+inline llvm::Error
+runKernelPrepared(llvm::StringRef name, std::vector<HostTensor *> inputs,
+                  HostTensor &out, const std::vector<PlanAttr> &attrs,
+                  std::vector<size_t> params, int numThreads, bool &prepared) {
+  KernelInfo info = lookupKernelInfo(name);
+  if (!info.prepare)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        ("kernel '" + name + "' prepares nothing").str());
+  std::vector<TensorView> views;
+  for (HostTensor *t : inputs)
+    views.push_back(t->view());
+  std::vector<TensorView> known = views;
+  for (size_t i = 0; i < known.size(); ++i)
+    if (!llvm::is_contained(params, i))
+      known[i].data = nullptr;
+  TensorView shapeOnly = out.view();
+  shapeOnly.data = nullptr;
+  std::unique_ptr<PreparedStep> state =
+      info.prepare({known, shapeOnly, KernelAttrs(attrs)});
+  prepared = state != nullptr;
+  KernelContext ctx{views, out.view(), KernelAttrs(attrs), numThreads,
+                    state.get()};
+  return info.run(ctx);
+}
+
 /// Fails the test, with the message, when `err` is an error.
 inline void expectOk(llvm::Error err) {
   if (err)

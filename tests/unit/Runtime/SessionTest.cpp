@@ -563,6 +563,36 @@ TEST(SessionTest, DenseReluMatchesHandComputedResult) {
   EXPECT_EQ(values(out[0]), (std::vector<float>{0, 2, 4.5f, 1.5f}));
 }
 
+TEST(SessionTest, NewWeightsReplaceTheOnesPackedForEarlierRuns) {
+  // Eight rows take dense through the packed product, whose weight the
+  // session packs once; loading new weights must repack it.
+  auto session = makeSession(kTiny);
+  ASSERT_TRUE(session);
+  ASSERT_EQ(errorText(session->loadParams(tinyParams())), "");
+  std::vector<float> rows;
+  for (int r = 0; r < 4; ++r)
+    rows.insert(rows.end(), {1, 2, 3, 4, 1, 0});
+  Tensor x = Tensor::fromVector({8, 3}, rows);
+  std::vector<float> before;
+  for (int r = 0; r < 4; ++r)
+    before.insert(before.end(), {0, 2, 4.5f, 1.5f});
+  EXPECT_EQ(values(run(*session, {x})[0]), before);
+  EXPECT_EQ(values(run(*session, {x})[0]), before);
+
+  // W = [[-1, 0, 1], [1, 1, 1]], b = [0.5, -1]:
+  //   row [1, 2, 3]: [-1 + 3 + 0.5, 6 - 1] = [2.5, 5]
+  //   row [4, 1, 0]: [-4 + 0.5, 5 - 1]     = [-3.5, 4] -> [0, 4]
+  std::vector<NamedTensor> tensors;
+  tensors.emplace_back("fc.weight",
+                       Tensor::fromVector({2, 3}, {-1, 0, 1, 1, 1, 1}));
+  tensors.emplace_back("fc.bias", Tensor::fromVector({2}, {0.5f, -1}));
+  ASSERT_EQ(errorText(session->loadParams(tensors)), "");
+  std::vector<float> after;
+  for (int r = 0; r < 4; ++r)
+    after.insert(after.end(), {2.5f, 5, 0, 4});
+  EXPECT_EQ(values(run(*session, {x})[0]), after);
+}
+
 TEST(SessionTest, UnfusedDenseMatchesHandComputedResult) {
   // Returning %h too keeps the dense step unfused; %h keeps its negatives.
   auto session = makeSession(R"(
