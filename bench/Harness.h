@@ -43,8 +43,7 @@ struct Timing {
 };
 
 inline double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -61,9 +60,8 @@ inline Timing measure(const std::function<void()> &fn,
     ++warmupCalls;
   } while (secondsSince(start) < options.warmupSeconds);
   double perCall = secondsSince(start) / warmupCalls;
-  unsigned calls = std::max(
-      1u, unsigned(std::ceil(options.minSampleSeconds / std::max(perCall,
-                                                                  1e-9))));
+  unsigned calls = std::max(1u, unsigned(std::ceil(options.minSampleSeconds /
+                                                   std::max(perCall, 1e-9))));
 
   std::vector<double> samples;
   for (unsigned r = 0; r < std::max(1u, options.repetitions); ++r) {

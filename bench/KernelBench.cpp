@@ -76,13 +76,13 @@ std::vector<KernelCase> buildCases(bool quick) {
   std::vector<KernelCase> cases;
   // The MLP's first layer at three batch sizes.
   for (int64_t m : {1, 32, 256})
-    cases.push_back({llvm::formatv("dense/{0}x784x256", m), denseGraph(m, 784, 256),
-                     2.0 * m * 784 * 256});
+    cases.push_back({llvm::formatv("dense/{0}x784x256", m),
+                     denseGraph(m, 784, 256), 2.0 * m * 784 * 256});
   for (int64_t n : {256, 512, 1024, 2048}) {
     if (quick && n > 1024)
       continue;
-    cases.push_back({llvm::formatv("matmul/{0}", n), matmulGraph(n),
-                     2.0 * n * n * n});
+    cases.push_back(
+        {llvm::formatv("matmul/{0}", n), matmulGraph(n), 2.0 * n * n * n});
   }
 
   // Every distinct convolution of ResNet-18 at 224x224, batch 1.
@@ -101,12 +101,11 @@ std::vector<KernelCase> buildCases(bool quick) {
   };
   for (const ConvSpec &c : resnet) {
     int64_t out = convOut(c);
-    cases.push_back({llvm::formatv("conv2d/resnet18.{0}/{1}x{2}x{3}k{4}s{5}",
-                                   c.label, c.channels, c.outChannels, c.size,
-                                   c.kernel, c.stride),
-                     convGraph(c),
-                     2.0 * c.outChannels * out * out * c.channels * c.kernel *
-                         c.kernel});
+    cases.push_back(
+        {llvm::formatv("conv2d/resnet18.{0}/{1}x{2}x{3}k{4}s{5}", c.label,
+                       c.channels, c.outChannels, c.size, c.kernel, c.stride),
+         convGraph(c),
+         2.0 * c.outChannels * out * out * c.channels * c.kernel * c.kernel});
   }
 
   // MobileNet-v1's depthwise 3x3 convolutions: memory-bound, one input
@@ -119,11 +118,10 @@ std::vector<KernelCase> buildCases(bool quick) {
   };
   for (const ConvSpec &c : depthwise) {
     int64_t out = convOut(c);
-    cases.push_back(
-        {llvm::formatv("depthwise/mobilenet.{0}/{1}x{2}s{3}", c.label,
-                       c.channels, c.size, c.stride),
-         convGraph(c), 0,
-         4.0 * c.channels * (c.size * c.size + out * out)});
+    cases.push_back({llvm::formatv("depthwise/mobilenet.{0}/{1}x{2}s{3}",
+                                   c.label, c.channels, c.size, c.stride),
+                     convGraph(c), 0,
+                     4.0 * c.channels * (c.size * c.size + out * out)});
   }
 
   cases.push_back({"max_pool2d/64x112k3s2",
@@ -144,10 +142,10 @@ std::vector<KernelCase> buildCases(bool quick) {
                          rows, cols)
         .str();
   };
-  cases.push_back({"softmax/1024x128", softmax(1024, 128), 0,
-                   2 * 4.0 * 1024 * 128});
-  cases.push_back({"softmax/4096x4096", softmax(4096, 4096), 0,
-                   2 * 4.0 * 4096 * 4096});
+  cases.push_back(
+      {"softmax/1024x128", softmax(1024, 128), 0, 2 * 4.0 * 1024 * 128});
+  cases.push_back(
+      {"softmax/4096x4096", softmax(4096, 4096), 0, 2 * 4.0 * 4096 * 4096});
   auto layerNorm = [](int64_t rows, int64_t cols) {
     return llvm::formatv("graph k(%x: f32[{0}, {1}]) {{\n"
                          "  %g = param : f32[{1}]\n  %b = param : f32[{1}]\n"
@@ -155,8 +153,8 @@ std::vector<KernelCase> buildCases(bool quick) {
                          rows, cols)
         .str();
   };
-  cases.push_back({"layer_norm/128x512", layerNorm(128, 512), 0,
-                   2 * 4.0 * 128 * 512});
+  cases.push_back(
+      {"layer_norm/128x512", layerNorm(128, 512), 0, 2 * 4.0 * 128 * 512});
   cases.push_back({"layer_norm/16384x1024", layerNorm(16384, 1024), 0,
                    2 * 4.0 * 16384 * 1024});
   return cases;
@@ -169,8 +167,8 @@ void runCase(Report &report, SuiteContext &ctx, const KernelCase &kc) {
     fatal(llvm::formatv("kernel case '{0}' lowered to {1} steps, not one",
                         kc.name, plan.steps.size()));
   const PlanStep &step = plan.steps.front();
-  KernelFn kernel = lookupKernel(step.kernel);
-  if (!kernel)
+  KernelInfo kernel = lookupKernelInfo(step.kernel);
+  if (!kernel.run)
     fatal(llvm::formatv("no kernel '{0}'", step.kernel));
 
   // Every buffer in its own allocation, filled with small random values.
@@ -185,12 +183,25 @@ void runCase(Report &report, SuiteContext &ctx, const KernelCase &kc) {
   for (uint32_t in : step.inputs)
     inputs.push_back(views[in]);
 
+  // Prepared as Executor::prepare() does it, so that weights are packed
+  // once, outside the timing, as they are in a network's runs.
+  std::unique_ptr<PreparedStep> prepared;
+  if (kernel.prepare) {
+    std::vector<TensorView> known = inputs;
+    for (size_t i = 0; i < known.size(); ++i)
+      if (plan.buffers[step.inputs[i]].kind != BufferKind::Param)
+        known[i].data = nullptr;
+    TensorView out = views[step.output];
+    out.data = nullptr;
+    prepared = kernel.prepare({known, out, KernelAttrs(step.attrs)});
+  }
+
   for (int threads : ctx.threadCounts) {
     KernelContext kctx{inputs, views[step.output], KernelAttrs(step.attrs),
-                       threads};
+                       threads, prepared.get()};
     Timing t = measure(
         [&] {
-          if (llvm::Error err = kernel(kctx))
+          if (llvm::Error err = kernel.run(kctx))
             fatal(llvm::toString(std::move(err)));
         },
         ctx.timing);

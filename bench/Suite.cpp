@@ -52,20 +52,19 @@ cl::opt<bool> quick("quick",
                     cl::cat(category));
 
 cl::opt<std::string> filter("filter",
-                           cl::desc("Run only the cases whose name matches "
-                                    "this regular expression"),
-                           cl::value_desc("regex"), cl::cat(category));
+                            cl::desc("Run only the cases whose name matches "
+                                     "this regular expression"),
+                            cl::value_desc("regex"), cl::cat(category));
 
-const char *const kSections[] = {"machine", "kernels", "networks",
-                                 "compiler"};
+const char *const kSections[] = {"machine", "kernels", "networks", "compiler"};
 
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv,
-                              "shapeflow-bench: the shapeflow benchmark suite\n");
+  cl::ParseCommandLineOptions(
+      argc, argv, "shapeflow-bench: the shapeflow benchmark suite\n");
 
   llvm::StringSet<> wanted;
   for (const std::string &s : sections) {
@@ -87,7 +86,8 @@ int main(int argc, char **argv) {
   ctx.examplesDir = examplesDir;
   ctx.quick = quick;
   ctx.filter = filter;
-  if (std::string why; !llvm::Regex(filter).isValid(why)) {
+  // An empty pattern means "everything"; llvm::Regex rejects it as empty.
+  if (std::string why; !filter.empty() && !llvm::Regex(filter).isValid(why)) {
     llvm::WithColor::error(llvm::errs(), "shapeflow-bench")
         << "--filter: " << why << '\n';
     return 1;

@@ -44,9 +44,10 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 REEXEC_ENV = "SHAPEFLOW_TORCH_COMPARE_REEXEC"
 APT_PACKAGES = ["python3-torch", "libopenblas0-pthread"]
 
-# The MLP leaves its input width open (%x: f32[?, ?]); the README and the
-# docs bind it to 20 features, and so does this script.
-MLP_WIDTH = 20
+# The MLP leaves its input width open (%x: f32[?, ?]); the benchmarks bind
+# it to 784 features (MNIST), making it the MLP 784-256-10 that
+# bench/NetworkBench.cpp also runs.
+MLP_WIDTH = 784
 
 
 class Case:
