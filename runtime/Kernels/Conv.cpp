@@ -20,6 +20,10 @@
 
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 using namespace shapeflow;
 using namespace shapeflow::kernels;
 
@@ -178,6 +182,28 @@ struct PanelRun {
   int64_t lane, count, oy, ox;
 };
 
+/// Copies the n <= kNR floats at `src` to `dst`. Runs are as short as an
+/// output row (7 to 56 floats in ResNet, 10 in LeNet), so a copy is one or
+/// two masked vector moves where AVX-512 has them rather than a call to
+/// memcpy or a scalar loop; masked-off lanes are never read.
+void copyRun(float *dst, const float *src, int64_t n) {
+#if defined(__AVX512F__)
+  for (int64_t l = 0; l < n; l += 16) {
+    __mmask16 mask = n - l >= 16 ? 0xFFFF : (1u << (n - l)) - 1;
+    _mm512_mask_storeu_ps(dst + l, mask, _mm512_maskz_loadu_ps(mask, src + l));
+  }
+#else
+  if (n == kNR) {
+    // A fixed trip count compiles to whole vector moves.
+    for (int64_t l = 0; l < kNR; ++l)
+      dst[l] = src[l];
+    return;
+  }
+  for (int64_t l = 0; l < n; ++l)
+    dst[l] = src[l];
+#endif
+}
+
 /// Stores to `out` the `count` inputs that a tap with offsets (yOffset,
 /// xOffset) meets at a run of outputs, 0 outside the image.
 void packRun(const ConvShape &s, const float *plane, const PanelRun &run,
@@ -197,11 +223,8 @@ void packRun(const ConvShape &s, const float *plane, const PanelRun &run,
     }
     return;
   }
-  // The common case: a whole panel inside the image, with stride 1. A
-  // fixed trip count lets it compile to two vector moves.
-  if (run.count == kNR && s.strideW == 1) {
-    for (int64_t l = 0; l < kNR; ++l)
-      out[l] = src[x0 + l];
+  if (s.strideW == 1) {
+    copyRun(out, src + x0, run.count);
     return;
   }
   for (int64_t l = 0; l < run.count; ++l)
@@ -338,8 +361,9 @@ void depthwisePlane(const ConvShape &s, const PaddedPlane &p,
       depthwiseVectors<4, Stride>(s, p, window + ox * stride, filter, row + ox);
     for (; ox < p.vectorWidth; ox += 8)
       depthwiseVectors<1, Stride>(s, p, window + ox * stride, filter, row + ox);
-    // The row is still in L1: finish it now rather than after the plane.
-    finishRow(row, s.outW, bias, /*perRow=*/true, act);
+    // The row is still in L1: finish it now rather than after the plane,
+    // whole vectors at a time (the lanes past W' are finite and dropped).
+    finishRow(row, p.vectorWidth, bias, /*perRow=*/true, act);
     std::copy(row, row + s.outW, out + oy * s.outW);
   }
 }

@@ -137,12 +137,44 @@ void poolPlane(const PoolShape &s, const float *in, float *out,
   }
 }
 
+/// Whether every window is 2x2, with stride 2 and no padding, and lies
+/// inside the input (LeNet's and VGG's pooling).
+bool isPlain2x2(const PoolShape &s) {
+  return s.kernelH == 2 && s.kernelW == 2 && s.strideH == 2 && s.strideW == 2 &&
+         s.padH == 0 && s.padW == 0 && 2 * s.outH <= s.height &&
+         2 * s.outW <= s.width;
+}
+
+/// poolPlane for isPlain2x2 shapes: each output combines two pairs of
+/// neighbours from two rows, in the order poolPlane uses (rows first), and
+/// an average divides by 4 (avgScale and includePad change nothing, as no
+/// window is clipped). On planes of 28x28 and smaller, poolPlane's
+/// per-row setup costs more than this whole loop.
+template <typename Op>
+void poolPlane2x2(const PoolShape &s, const float *in, float *out,
+                  const float *avgScale, bool /*includePad*/,
+                  float * /*padded*/) {
+  for (int64_t oy = 0; oy < s.outH; ++oy, out += s.outW) {
+    const float *r0 = in + 2 * oy * s.width, *r1 = r0 + s.width;
+    for (int64_t ox = 0; ox < s.outW; ++ox) {
+      float left = Op::combine(r0[2 * ox], r1[2 * ox]);
+      float right = Op::combine(r0[2 * ox + 1], r1[2 * ox + 1]);
+      out[ox] = Op::combine(left, right);
+    }
+    if (avgScale)
+      for (int64_t ox = 0; ox < s.outW; ++ox)
+        out[ox] *= 0.25f;
+  }
+}
+
 /// Runs poolPlane on every plane, planes split across threads.
 template <typename Op>
 void poolPlanes(const PoolShape &s, const KernelContext &ctx,
                 const float *avgScale, bool includePad) {
   auto plane = poolPlane<Op, 0>;
-  if (s.strideW == 1)
+  if (isPlain2x2(s))
+    plane = poolPlane2x2<Op>;
+  else if (s.strideW == 1)
     plane = poolPlane<Op, 1>;
   else if (s.strideW == 2)
     plane = poolPlane<Op, 2>;

@@ -109,6 +109,11 @@ TEST(PoolKernelTest, MatchesReferenceOnEdgeShapes) {
   std::mt19937 rng(21);
   checkPool(rng, {1, 1, 1, 1, {1, 1}, {1, 1}, {0, 0}, false});
   checkPool(rng, {2, 3, 4, 4, {2, 2}, {2, 2}, {0, 0}, false});
+  // 2x2 windows with stride 2: LeNet's size, odd sizes whose last row and
+  // column no window reads, and with ceil_mode windows clipped there.
+  checkPool(rng, {2, 3, 28, 28, {2, 2}, {2, 2}, {0, 0}, false});
+  checkPool(rng, {1, 2, 5, 7, {2, 2}, {2, 2}, {0, 0}, false});
+  checkPool(rng, {1, 2, 5, 7, {2, 2}, {2, 2}, {0, 0}, true});
   checkPool(rng, {1, 2, 5, 5, {3, 3}, {2, 2}, {1, 1}, false});
   checkPool(rng, {0, 2, 5, 5, {3, 3}, {2, 2}, {1, 1}, false}); // no images
   checkPool(rng, {2, 0, 5, 5, {3, 3}, {2, 2}, {1, 1}, true});  // no channels
