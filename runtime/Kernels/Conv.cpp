@@ -162,24 +162,46 @@ void convPointwise(const ConvShape &s, const KernelContext &ctx,
 // im2col
 //===----------------------------------------------------------------------===//
 
+/// Input planes copied into a zero border: rows x cols floats each, input
+/// (0, 0) at (padH, padW), large enough that every window of the outputs
+/// [0, H') x [0, columns) lies inside, so that readers check no bounds.
+struct PaddedPlane {
+  int64_t rows, cols;
+
+  int64_t size() const { return rows * cols; }
+};
+
+PaddedPlane paddedPlaneFor(const ConvShape &s, int64_t columns) {
+  return {(s.outH - 1) * s.strideH + (s.kernelH - 1) * s.dilationH + 1,
+          (columns - 1) * s.strideW + (s.kernelW - 1) * s.dilationW + 1};
+}
+
+/// Copies plane x [H, W] into `padded` (p.size() floats), zeros around it;
+/// input rows and columns that no window reaches are left out.
+void padPlane(const ConvShape &s, const PaddedPlane &p, const float *x,
+              float *padded) {
+  std::fill(padded, padded + p.size(), 0.0f);
+  int64_t rows = std::min(s.height, p.rows - s.padH);
+  int64_t cols = std::min(s.width, p.cols - s.padW);
+  for (int64_t y = 0; y < rows; ++y)
+    std::copy(x + y * s.width, x + y * s.width + cols,
+              padded + (y + s.padH) * p.cols + s.padW);
+}
+
 /// The columns of one image's group, [C/groups, H, W], unfolded as B
 /// [C/groups*kh*kw, H'*W'] for the product with the filters: row
 /// (c*kh + i)*kw + j holds, for each output position, the input that filter
 /// tap (c, i, j) meets there (0 in the padding). The gemm packs them
-/// straight from the image, a block at a time, so the unfolded matrix
-/// (kh*kw times the image) is never written out.
+/// straight from the padded image, a block at a time, so the unfolded
+/// matrix (kh*kw times the image) is never written out.
 struct Im2colB {
   const ConvShape *shape;
-  const float *image;
+  PaddedPlane plane;
+  /// The group's C/groups planes, each plane.size() floats.
+  const float *padded;
 
   static void pack(const void *self, int64_t p0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst);
-};
-
-/// Lanes [lane, lane + count) of a packed panel: consecutive output
-/// positions of one output row oy, from column ox on.
-struct PanelRun {
-  int64_t lane, count, oy, ox;
 };
 
 /// Copies the n <= kNR floats at `src` to `dst`. Runs are as short as an
@@ -204,41 +226,45 @@ void copyRun(float *dst, const float *src, int64_t n) {
 #endif
 }
 
-/// Stores to `out` the `count` inputs that a tap with offsets (yOffset,
-/// xOffset) meets at a run of outputs, 0 outside the image.
-void packRun(const ConvShape &s, const float *plane, const PanelRun &run,
-             int64_t yOffset, int64_t xOffset, float *out) {
-  int64_t y = run.oy * s.strideH + yOffset;
-  if (y < 0 || y >= s.height) {
-    std::fill(out, out + run.count, 0.0f);
-    return;
+/// Copies every other float of `src` to `dst`, n <= kNR of them
+/// (dst[l] = src[2 l]): the runs of a stride-2 convolution. With AVX-512,
+/// 16 outputs are two masked loads and one two-source permute.
+void copyRunStride2(float *dst, const float *src, int64_t n) {
+#if defined(__AVX512F__)
+  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
+                                          22, 24, 26, 28, 30);
+  for (int64_t l = 0; l < n; l += 16) {
+    int64_t m = std::min<int64_t>(16, n - l);
+    int64_t need = 2 * m - 1; // the floats src[2l, 2l + need) are read
+    auto lanes = [](int64_t k) -> __mmask16 {
+      return k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1;
+    };
+    __m512 lo = _mm512_maskz_loadu_ps(lanes(need), src + 2 * l);
+    __m512 hi = _mm512_maskz_loadu_ps(lanes(need - 16), src + 2 * l + 16);
+    _mm512_mask_storeu_ps(dst + l, lanes(m),
+                          _mm512_permutex2var_ps(lo, evens, hi));
   }
-  const float *src = plane + y * s.width;
-  int64_t x0 = run.ox * s.strideW + xOffset;
-  int64_t xLast = x0 + (run.count - 1) * s.strideW;
-  if (x0 < 0 || xLast >= s.width) {
-    for (int64_t l = 0; l < run.count; ++l) {
-      int64_t x = x0 + l * s.strideW;
-      out[l] = x >= 0 && x < s.width ? src[x] : 0.0f;
-    }
-    return;
-  }
-  if (s.strideW == 1) {
-    copyRun(out, src + x0, run.count);
-    return;
-  }
-  for (int64_t l = 0; l < run.count; ++l)
-    out[l] = src[x0 + l * s.strideW];
+#else
+  for (int64_t l = 0; l < n; ++l)
+    dst[l] = src[2 * l];
+#endif
 }
 
+/// Lanes [lane, lane + count) of a packed panel: consecutive output
+/// positions of one output row, whose windows start `offset` floats into a
+/// padded plane.
+struct PanelRun {
+  int64_t lane, count, offset;
+};
+
 // Panel by panel: a panel's kNR columns are at most a few runs of output
-// rows (one, away from row ends), so each of its kc rows costs a few
-// contiguous or strided copies rather than a bounds check per value.
+// rows (one, away from row ends), so each of its kc rows is a few
+// contiguous (stride 1) or strided copies out of the padded planes.
 void Im2colB::pack(const void *self, int64_t p0, int64_t kc, int64_t j0,
                    int64_t nc, float *dst) {
   const auto &b = *static_cast<const Im2colB *>(self);
   const ConvShape &s = *b.shape;
-  int64_t taps = s.kernelH * s.kernelW;
+  int64_t taps = s.kernelH * s.kernelW, stride = s.strideW;
   for (int64_t col0 = 0; col0 < nc; col0 += kNR, dst += kc * kNR) {
     int64_t width = std::min(kNR, nc - col0);
     PanelRun runs[kNR];
@@ -247,7 +273,8 @@ void Im2colB::pack(const void *self, int64_t p0, int64_t kc, int64_t j0,
       int64_t pos = j0 + col0 + lane;
       int64_t oy = pos / s.outW, ox = pos % s.outW;
       int64_t count = std::min(width - lane, s.outW - ox);
-      runs[numRuns++] = {lane, count, oy, ox};
+      runs[numRuns++] = {lane, count,
+                         oy * s.strideH * b.plane.cols + ox * stride};
       lane += count;
     }
 
@@ -255,11 +282,18 @@ void Im2colB::pack(const void *self, int64_t p0, int64_t kc, int64_t j0,
     int64_t c = p0 / taps, i = p0 % taps / s.kernelW, j = p0 % s.kernelW;
     for (int64_t p = 0; p < kc; ++p) {
       float *out = dst + p * kNR;
-      const float *plane = b.image + c * s.inPlane();
-      int64_t yOffset = i * s.dilationH - s.padH;
-      int64_t xOffset = j * s.dilationW - s.padW;
-      for (int r = 0; r < numRuns; ++r)
-        packRun(s, plane, runs[r], yOffset, xOffset, out + runs[r].lane);
+      const float *tap = b.padded + c * b.plane.size() +
+                         i * s.dilationH * b.plane.cols + j * s.dilationW;
+      for (int r = 0; r < numRuns; ++r) {
+        const PanelRun &run = runs[r];
+        if (stride == 1)
+          copyRun(out + run.lane, tap + run.offset, run.count);
+        else if (stride == 2)
+          copyRunStride2(out + run.lane, tap + run.offset, run.count);
+        else
+          for (int64_t l = 0; l < run.count; ++l)
+            out[run.lane + l] = tap[run.offset + l * stride];
+      }
       std::fill(out + width, out + kNR, 0.0f);
       if (++j == s.kernelW) {
         j = 0;
@@ -277,8 +311,21 @@ void convIm2col(const ConvShape &s, const KernelContext &ctx, const float *bias,
   const float *x = ctx.inputs[0].f32();
   float *out = ctx.output.f32();
   int64_t gi = s.groupIn(), go = s.groupOut();
+  PaddedPlane plane = paddedPlaneFor(s, s.outW);
+  // Without padding, windows lie inside the image as it is.
+  bool padded = s.padH > 0 || s.padW > 0;
+  if (!padded)
+    plane = {s.height, s.width};
   forEachImageGroup(s, ctx.numThreads, [&](int64_t n, int64_t g, int threads) {
-    Im2colB cols{&s, x + (n * s.channels + g * gi) * s.inPlane()};
+    const float *image = x + (n * s.channels + g * gi) * s.inPlane();
+    if (padded) {
+      // On this thread; the gemm's threads, if any, only read it.
+      float *copy = threadScratch<2>(gi * plane.size());
+      for (int64_t c = 0; c < gi; ++c)
+        padPlane(s, plane, image + c * s.inPlane(), copy + c * plane.size());
+      image = copy;
+    }
+    Im2colB cols{&s, plane, image};
     BSource source{&cols, Im2colB::pack, s.patch(), s.outPlane()};
     multiplyFilters(s, ctx, g, source,
                     out + (n * s.outChannels + g * go) * s.outPlane(),
@@ -289,33 +336,6 @@ void convIm2col(const ConvShape &s, const KernelContext &ctx, const float *bias,
 //===----------------------------------------------------------------------===//
 // Depthwise
 //===----------------------------------------------------------------------===//
-
-/// An input plane copied into a zero border, so that the window of every
-/// output lane, including the lanes that round the output width up to a
-/// whole vector, lies inside it.
-struct PaddedPlane {
-  int64_t rows, cols;  // the size of the padded plane
-  int64_t vectorWidth; // outW rounded up to whole vectors
-};
-
-PaddedPlane paddedPlaneSize(const ConvShape &s) {
-  int64_t vectorWidth = (s.outW + 7) / 8 * 8;
-  return {(s.outH - 1) * s.strideH + (s.kernelH - 1) * s.dilationH + 1,
-          (vectorWidth - 1) * s.strideW + (s.kernelW - 1) * s.dilationW + 1,
-          vectorWidth};
-}
-
-/// Copies plane x [H, W] into `padded` at (padH, padW), zeros around it;
-/// input rows and columns that no window reaches are left out.
-void padPlane(const ConvShape &s, const PaddedPlane &p, const float *x,
-              float *padded) {
-  std::fill(padded, padded + p.rows * p.cols, 0.0f);
-  int64_t rows = std::min(s.height, p.rows - s.padH);
-  int64_t cols = std::min(s.width, p.cols - s.padW);
-  for (int64_t y = 0; y < rows; ++y)
-    std::copy(x + y * s.width, x + y * s.width + cols,
-              padded + (y + s.padH) * p.cols + s.padW);
-}
 
 /// `V` vectors of outputs of one row of a depthwise convolution, from
 /// output column `ox` on: each lane sums its kh x kw window of the padded
@@ -345,25 +365,31 @@ void depthwiseVectors(const ConvShape &s, const PaddedPlane &p,
     storeFloat8(out + 8 * v, acc[v]);
 }
 
+/// W' rounded up to whole vectors: the width depthwise rows are computed
+/// at, so that no row ends in a partial vector.
+int64_t vectorWidth(const ConvShape &s) { return (s.outW + 7) / 8 * 8; }
+
 /// One output plane [H', W'] of a depthwise convolution, from its padded
-/// input plane and its filter [kh, kw], then the epilogue. Each row is
-/// computed whole vectors at a time into `row` (p.vectorWidth floats),
-/// then its first W' values are finished and stored.
+/// input plane (padded for vectorWidth(s) outputs per row) and its filter
+/// [kh, kw], then the epilogue. Each row is computed whole vectors at a
+/// time into `row` (vectorWidth(s) floats), then its first W' values are
+/// finished and stored.
 template <int Stride>
 void depthwisePlane(const ConvShape &s, const PaddedPlane &p,
                     const float *padded, const float *filter, const float *bias,
                     Activation act, float *row, float *out) {
   int64_t stride = Stride ? Stride : s.strideW;
+  int64_t width = vectorWidth(s);
   for (int64_t oy = 0; oy < s.outH; ++oy) {
     const float *window = padded + oy * s.strideH * p.cols;
     int64_t ox = 0;
-    for (; ox + 32 <= p.vectorWidth; ox += 32)
+    for (; ox + 32 <= width; ox += 32)
       depthwiseVectors<4, Stride>(s, p, window + ox * stride, filter, row + ox);
-    for (; ox < p.vectorWidth; ox += 8)
+    for (; ox < width; ox += 8)
       depthwiseVectors<1, Stride>(s, p, window + ox * stride, filter, row + ox);
     // The row is still in L1: finish it now rather than after the plane,
     // whole vectors at a time (the lanes past W' are finite and dropped).
-    finishRow(row, p.vectorWidth, bias, /*perRow=*/true, act);
+    finishRow(row, width, bias, /*perRow=*/true, act);
     std::copy(row, row + s.outW, out + oy * s.outW);
   }
 }
@@ -377,17 +403,17 @@ void convDepthwise(const ConvShape &s, const KernelContext &ctx,
   float *out = ctx.output.f32();
   int64_t multiplier = s.outChannels / s.channels;
   int64_t taps = s.kernelH * s.kernelW;
-  PaddedPlane p = paddedPlaneSize(s);
+  PaddedPlane p = paddedPlaneFor(s, vectorWidth(s));
   auto planeFn = depthwisePlane<0>;
   if (s.strideW == 1)
     planeFn = depthwisePlane<1>;
   else if (s.strideW == 2)
     planeFn = depthwisePlane<2>;
 
-  int64_t cost = multiplier * (p.rows * p.cols + s.outPlane() * taps);
+  int64_t cost = multiplier * (p.size() + s.outPlane() * taps);
   parallelFor(s.batch * s.channels, cost, ctx.numThreads, [&](int64_t plane) {
-    float *padded = threadScratch<0>(p.rows * p.cols);
-    float *row = threadScratch<1>(p.vectorWidth);
+    float *padded = threadScratch<0>(p.size());
+    float *row = threadScratch<1>(vectorWidth(s));
     padPlane(s, p, x + plane * s.inPlane(), padded);
     int64_t n = plane / s.channels, c = plane % s.channels;
     for (int64_t m = 0; m < multiplier; ++m) {
