@@ -89,8 +89,12 @@ void runCase(Report &report, SuiteContext &ctx, const NetworkCase &nc) {
 } // namespace
 
 void shapeflow::bench::runNetworkSection(Report &report, SuiteContext &ctx) {
+  // --filter sees the rows' names without the thread count, as
+  // "resnet18/batch:16/".
   for (const NetworkCase &nc : networkCases()) {
-    std::string name = nc.name + "/" + nc.input;
+    TensorType type = check(parseType(nc.input));
+    std::string name = llvm::formatv("{0}/batch:{1}/", nc.name,
+                                     type.getDims().front().getConstant());
     if (ctx.selected(name))
       runCase(report, ctx, nc);
   }
