@@ -112,6 +112,7 @@ static void microKernel(int64_t kc, const float *a, const float *b, float *c,
   __m512 acc[kMR][2];
   for (int r = 0; r < kMR; ++r)
     acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+#pragma GCC unroll 4
   for (int64_t p = 0; p < kc; ++p, a += kMR, b += kNR) {
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 8
