@@ -304,6 +304,30 @@ void runPrepare(Report &report, SuiteContext &ctx, const NetworkCase &nc) {
               {countMetric("nodes", nodes)}});
 }
 
+/// compile/<network>/pack_weights: Executor::prepare on random weights of
+/// the plan's shapes, the work the first run after a change of weights
+/// adds (packing every dense and conv2d weight for the gemm).
+void runPackWeights(Report &report, SuiteContext &ctx, const NetworkCase &nc) {
+  std::unique_ptr<Session> session = check(Session::create(nc.makeGraph()));
+  std::shared_ptr<const Executor> executor =
+      check(session->prepare(nc.signature));
+  const Plan &plan = executor->getPlan();
+  std::vector<Tensor> params;
+  for (size_t i = 0; i < plan.params.size(); ++i)
+    params.push_back(Tensor::uniform(plan.params[i].shape, /*seed=*/i + 1));
+  std::vector<const Tensor *> pointers;
+  for (const Tensor &t : params)
+    pointers.push_back(&t);
+  int64_t bytes = 0;
+  Timing t =
+      measure([&] { bytes = check(executor->prepare(pointers))->getBytes(); },
+              ctx.timing);
+  report.add({kSection,
+              "compile/" + nc.name + "/pack_weights",
+              t,
+              {{"packed", double(bytes), "bytes"}}});
+}
+
 void runCompileRows(Report &report, SuiteContext &ctx) {
   for (const NetworkCase &nc : networkCases(ctx)) {
     std::string prefix = "compile/" + nc.name + "/";
@@ -311,6 +335,8 @@ void runCompileRows(Report &report, SuiteContext &ctx) {
       runInferAndLower(report, ctx, nc);
     if (ctx.selected(prefix + "prepare"))
       runPrepare(report, ctx, nc);
+    if (ctx.selected(prefix + "pack_weights"))
+      runPackWeights(report, ctx, nc);
   }
 }
 

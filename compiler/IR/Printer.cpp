@@ -140,12 +140,12 @@ void shapeflow::printModuleDot(const Module &module, llvm::raw_ostream &os) {
     os << " {\n  node [shape=box, fontname=\"monospace\"];\n";
     for (const std::unique_ptr<Value> &input : graph->getInputs()) {
       os << "  ";
-      printDotString(os, "%" + input->getName().str());
+      printDotString(os, ("%" + input->getName()).str());
       os << " [shape=ellipse];\n";
     }
     for (const std::unique_ptr<Node> &node : graph->getNodes()) {
       os << "  ";
-      printDotString(os, "%" + node->getName().str());
+      printDotString(os, ("%" + node->getName()).str());
       os << " [label=";
       printDotString(os,
                      ("%" + node->getName() + "\n" + node->getOpName()).str());
@@ -154,9 +154,9 @@ void shapeflow::printModuleDot(const Module &module, llvm::raw_ostream &os) {
       os << "];\n";
       for (const Value *operand : node->getOperands()) {
         os << "  ";
-        printDotString(os, "%" + operand->getName().str());
+        printDotString(os, ("%" + operand->getName()).str());
         os << " -> ";
-        printDotString(os, "%" + node->getName().str());
+        printDotString(os, ("%" + node->getName()).str());
         os << " [label=";
         printDotString(os, operand->getType().str());
         os << "];\n";
@@ -164,7 +164,7 @@ void shapeflow::printModuleDot(const Module &module, llvm::raw_ostream &os) {
     }
     for (const Value *output : graph->getOutputs()) {
       os << "  ";
-      printDotString(os, "%" + output->getName().str());
+      printDotString(os, ("%" + output->getName()).str());
       os << " -> \"return\" [label=";
       printDotString(os, output->getType().str());
       os << "];\n";
@@ -186,7 +186,7 @@ void shapeflow::printParamTable(const Module &module, llvm::raw_ostream &os) {
     for (const Node *param : graph->getParams()) {
       const TensorType &type = param->getResult().getType();
       const Attribute *init = param->getAttr("init");
-      rows.push_back({graph->getName().str(), "%" + param->getName().str(),
+      rows.push_back({graph->getName().str(), ("%" + param->getName()).str(),
                       type.shapeStr(), dtypeName(type.getDType()).str(),
                       init ? init->str() : "(default)"});
     }

@@ -61,14 +61,19 @@ static void packA(const float *a, int64_t lda, int64_t m, int64_t i0,
                   int64_t mc, int64_t p0, int64_t kc, float *dst) {
   for (int64_t i = i0; i < i0 + mc; i += kMR, dst += kc * kMR) {
     int64_t height = std::min(kMR, m - i);
-    for (int64_t r = 0; r < height; ++r) {
-      const float *src = a + (i + r) * lda + p0;
+    if (height < kMR) {
+      // The last panel: rows past m are zero.
       for (int64_t p = 0; p < kc; ++p)
-        dst[p * kMR + r] = src[p];
+        for (int64_t r = 0; r < kMR; ++r)
+          dst[p * kMR + r] = r < height ? a[(i + r) * lda + p0 + p] : 0.0f;
+      continue;
     }
-    for (int64_t r = height; r < kMR; ++r)
-      for (int64_t p = 0; p < kc; ++p)
-        dst[p * kMR + r] = 0.0f;
+    // Column by column, so that the writes are sequential; the kMR rows
+    // are read as kMR sequential streams.
+    const float *src = a + i * lda + p0;
+    for (int64_t p = 0; p < kc; ++p)
+      for (int64_t r = 0; r < kMR; ++r)
+        dst[p * kMR + r] = src[r * lda + p];
   }
 }
 
