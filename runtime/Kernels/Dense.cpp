@@ -8,8 +8,11 @@
 //         broadcast as in NumPy. A rank-1 a is [k] and the output has no m
 //         dim; a rank-1 b is [k] and the output has no n dim.
 //
-// Each Eigen product runs on one thread: the kernels share the output out
-// between threads, and every thread computes its part with its own product.
+// Products go through the packed gemm (Gemm.h), which splits its output
+// between threads; dense packs its weight once when the step is prepared.
+// A dense with fewer than kSmallBatchRows rows is a matrix-vector product
+// bound by reading the weight: there Eigen computes each thread's share of
+// the units, without packing.
 //
 //===----------------------------------------------------------------------===//
 
