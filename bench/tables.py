@@ -80,13 +80,17 @@ def network_table(rows):
 
 
 def compiler_table(rows):
-    out = ["| step | time | nodes | per node |", "|---|--:|--:|--:|"]
+    out = ["| step | time | nodes | per node | packed weights |",
+           "|---|--:|--:|--:|--:|"]
     for row in rows:
         m = row["metrics"]
         per = m.get("ns_per_node")
-        out.append("| %s | %s | %d | %s |" % (
-            row["name"], fmt_time(row["median_s"]), m.get("nodes", 0),
-            "%.0f ns" % per if per else ""))
+        packed = m.get("packed")
+        out.append("| %s | %s | %s | %s | %s |" % (
+            row["name"], fmt_time(row["median_s"]),
+            "%d" % m["nodes"] if "nodes" in m else "",
+            "%.0f ns" % per if per else "",
+            "%.1f MB" % (packed / 1e6) if packed is not None else ""))
     return out
 
 
