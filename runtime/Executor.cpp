@@ -82,6 +82,7 @@ Executor::prepare(llvm::ArrayRef<const Tensor *> params) const {
   if (llvm::Error err = checkParams(params))
     return err;
   auto prepared = std::make_shared<PreparedParams>();
+  prepared->plan = plan.get();
   for (const Tensor *param : params)
     prepared->sources.push_back(param->raw());
 
@@ -150,10 +151,10 @@ Executor::run(llvm::ArrayRef<Tensor> inputs,
     }
   }
 
-  // Prepared state is used only if every parameter is the data it was
-  // prepared from.
+  // Prepared state is used only by the plan it was made for, and only if
+  // every parameter is the data it was prepared from.
   const PreparedParams *prepared = options.prepared;
-  if (prepared && (prepared->steps.size() != plan->steps.size() ||
+  if (prepared && (prepared->plan != plan.get() ||
                    !llvm::equal(prepared->sources,
                                 llvm::map_range(params, [](const Tensor *t) {
                                   return t->raw();

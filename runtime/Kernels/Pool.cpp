@@ -6,7 +6,8 @@
 //     convention), so the last windows may start in the padding or run past
 //     it.
 //     max: the largest input in the window; padding counts as -infinity, so
-//       a window that holds no input gives -infinity.
+//       a window that holds no input gives -infinity, and a window that
+//       holds a NaN gives NaN (as PyTorch's max pooling does).
 //     avg: the sum of the inputs in the window divided by the number of
 //       window positions inside the padded input [-p, H + p) when
 //       count_include_pad=1, or inside the input [0, H) otherwise; a count
@@ -66,10 +67,10 @@ PoolShape readPoolShape(const KernelContext &ctx) {
 struct MaxOp {
   static constexpr float kIdentity = -std::numeric_limits<float>::infinity();
   // std::isless rather than `<`: its quiet comparison lets GCC vectorise
-  // the select under -ftrapping-math. A NaN in x is skipped, as with
-  // std::max(acc, v).
+  // the select under -ftrapping-math. A NaN, once met, stays: isless is
+  // false for it either way, and a NaN v is taken.
   static float combine(float acc, float v) {
-    return std::isless(acc, v) ? v : acc;
+    return std::isless(acc, v) || std::isnan(v) ? v : acc;
   }
 };
 

@@ -68,6 +68,10 @@ public:
   /// error; nothing is changed unless everything fits.
   llvm::Error loadParams(llvm::ArrayRef<NamedTensor> tensors);
   /// Every parameter's data, in order; an uninitialized one is an error.
+  /// The tensors share storage with the parameters: change weights through
+  /// loadParams() (or Parameter::setData), not by writing into them, since
+  /// compiled plans keep what they derive from the data (packed weights,
+  /// folded batch norms) until a parameter's version changes.
   llvm::Expected<std::vector<NamedTensor>> saveParams() const;
 
   /// How many signatures have been compiled.

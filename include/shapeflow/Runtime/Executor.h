@@ -38,8 +38,9 @@ struct RunOptions {
   /// Threads each kernel may use.
   int numThreads = 1;
   /// State prepared from the parameters by Executor::prepare(), or null.
-  /// The caller must prepare again whenever a parameter's data changes;
-  /// a parameter found at another address than when prepared makes the
+  /// The caller must prepare again whenever a parameter's data changes
+  /// (Session does, by parameter version); state prepared for another plan,
+  /// or a parameter found at another address than when prepared, makes the
   /// run ignore the state (and pack on the fly) rather than use it.
   const PreparedParams *prepared = nullptr;
 };
@@ -57,6 +58,8 @@ private:
   friend class Executor;
   /// Per plan step; null where the kernel prepares nothing.
   std::vector<std::unique_ptr<PreparedStep>> steps;
+  /// The plan it was prepared for: state is used by that plan's runs only.
+  const Plan *plan = nullptr;
   /// Per plan parameter, the address of the data it was prepared from.
   std::vector<const void *> sources;
   int64_t bytes = 0;

@@ -173,12 +173,63 @@ TEST(ConvKernelTest, MatchesReferenceOnLargePlanes) {
   checkConv(
       rng,
       {2, 2, 40, 50, 2, 3, 3, {3, 3}, {2, 2}, {2, 2}, 2, false, "sigmoid"});
+  // A stride longer than the padded image: the only window lies in the
+  // padding, and the padded copy holds no input column.
+  checkConv(rng, {1, 2, 4, 1, 3, 1, 1, {1, 5}, {0, 2}, {1, 1}, 1, true, ""});
+  checkConv(rng, {1, 2, 1, 3, 2, 1, 2, {4, 1}, {3, 0}, {1, 1}, 1, false, ""});
   // Im2col: output rows that start inside a packed panel, stride 2.
   checkConv(rng, {1, 5, 33, 35, 7, 3, 3, {2, 2}, {1, 1}, {1, 1}, 1, true, ""});
   checkConv(rng,
             {2, 4, 19, 23, 5, 7, 7, {1, 1}, {3, 3}, {1, 1}, 1, false, "tanh"});
   checkConv(
       rng, {1, 32, 50, 50, 130, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, "relu"});
+}
+
+// 3x3 stride-1 convolutions of at least 100 tiles of 2x2 outputs take the
+// Winograd path: odd output sizes (the last tiles are cut), padding 0 to 2,
+// several images, with and without bias.
+TEST(ConvKernelTest, MatchesReferenceOnWinogradShapes) {
+  std::mt19937 rng(18);
+  checkConv(rng,
+            {2, 5, 21, 23, 7, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, "relu"});
+  checkConv(rng, {1, 4, 24, 26, 6, 3, 3, {1, 1}, {0, 0}, {1, 1}, 1, true, ""});
+  checkConv(rng,
+            {1, 3, 20, 20, 5, 3, 3, {1, 1}, {2, 2}, {1, 1}, 1, false, "gelu"});
+  checkConv(
+      rng,
+      {3, 8, 20, 21, 9, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, false, "sigmoid"});
+  // 2 threads on one image (the transforms split channels, the products
+  // columns) give the very same sums as one.
+  ConvCase wide{1, 16, 22, 22, 8, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, ""};
+  std::mt19937 rng1(19), rng2(19);
+  expectIdentical(checkConv(rng1, wide, 1), checkConv(rng2, wide, 2));
+}
+
+// The gemm paths read their filters from the prepared state, not from the
+// weight input: prepared from other filters, a run gives those filters'
+// result. (The executor never mixes them; this shows the state is used.)
+TEST(ConvKernelTest, RunsFromPreparedFilters) {
+  std::mt19937 rng(20);
+  for (ConvCase c :
+       {ConvCase{1, 4, 9, 9, 6, 3, 3, {2, 2}, {1, 1}, {1, 1}, 2, true, ""},
+        ConvCase{2, 8, 5, 6, 4, 1, 1, {1, 1}, {0, 0}, {1, 1}, 1, true, ""},
+        ConvCase{
+            1, 6, 20, 20, 5, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, "relu"}}) {
+    SCOPED_TRACE(c.str());
+    HostTensor x = randomTensor(rng, {c.n, c.c, c.h, c.w});
+    HostTensor w = randomTensor(rng, {c.o, c.c / c.groups, c.kh, c.kw});
+    HostTensor other = randomTensor(rng, w.shape);
+    HostTensor b = randomTensor(rng, {c.o});
+    std::vector<int64_t> outShape = {c.n, c.o, c.outDim(0), c.outDim(1)};
+    HostTensor want = zeros(outShape), got = zeros(outShape);
+    expectOk(runKernel("conv2d", {&x, &other, &b}, want, convAttrs(c)));
+    std::unique_ptr<PreparedStep> state =
+        prepareKernel("conv2d", {&x, &other, &b}, got, convAttrs(c), {1, 2});
+    ASSERT_NE(state, nullptr);
+    expectOk(
+        runKernelWith("conv2d", {&x, &w, &b}, got, convAttrs(c), state.get()));
+    expectIdentical(got.f32, want.f32);
+  }
 }
 
 TEST(ConvKernelTest, HandlesEmptyDims) {

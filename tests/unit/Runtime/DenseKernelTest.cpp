@@ -113,6 +113,23 @@ TEST(DenseKernelTest, MatchesReferenceAroundTheGemmBatch) {
   checkDense(rng, {{2, 5, 260}, false, 70, false, "sigmoid"});
 }
 
+// A batch that takes the gemm reads the weight packed when the step was
+// prepared: prepared from another weight, a run gives that weight's result.
+TEST(DenseKernelTest, RunsFromThePreparedWeight) {
+  std::mt19937 rng(5);
+  HostTensor x = randomTensor(rng, {12, 40});
+  HostTensor w = randomTensor(rng, {9, 40}), other = randomTensor(rng, {9, 40});
+  HostTensor b = randomTensor(rng, {9});
+  std::vector<PlanAttr> attrs = {intAttr("flatten", 1)};
+  HostTensor want = zeros({12, 9}), got = zeros({12, 9});
+  expectOk(runKernel("dense", {&x, &other, &b}, want, attrs));
+  std::unique_ptr<PreparedStep> state =
+      prepareKernel("dense", {&x, &other, &b}, got, attrs, {1, 2});
+  ASSERT_NE(state, nullptr);
+  expectOk(runKernelWith("dense", {&x, &w, &b}, got, attrs, state.get()));
+  expectIdentical(got.f32, want.f32);
+}
+
 TEST(DenseKernelTest, MatchesReferenceOnRandomShapes) {
   std::mt19937 rng(2);
   for (int trial = 0; trial < 40; ++trial) {

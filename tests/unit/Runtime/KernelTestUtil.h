@@ -99,35 +99,56 @@ inline llvm::Error runKernel(llvm::StringRef name,
   return fn(ctx);
 }
 
-/// Runs kernel `name` as the executor runs a prepared step: its PrepareFn
-/// sees the data of the inputs numbered in `params` only (the others and
-/// the output carry their shapes), then the run gets what it made, if
-/// anything; `prepared` tells whether it made something. A kernel without
-/// a PrepareFn is an error.
-inline llvm::Error
-runKernelPrepared(llvm::StringRef name, std::vector<HostTensor *> inputs,
-                  HostTensor &out, const std::vector<PlanAttr> &attrs,
-                  std::vector<size_t> params, int numThreads, bool &prepared) {
+/// What kernel `name`'s PrepareFn makes when it sees the data of the
+/// inputs numbered in `params` only (the others and the output carry their
+/// shapes, as in Executor::prepare); null when it makes nothing or has no
+/// PrepareFn.
+inline std::unique_ptr<PreparedStep>
+prepareKernel(llvm::StringRef name, std::vector<HostTensor *> inputs,
+              HostTensor &out, const std::vector<PlanAttr> &attrs,
+              const std::vector<size_t> &params) {
   KernelInfo info = lookupKernelInfo(name);
   if (!info.prepare)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        ("kernel '" + name + "' prepares nothing").str());
+    return nullptr;
+  std::vector<TensorView> known;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    known.push_back(inputs[i]->view());
+    if (!llvm::is_contained(params, i))
+      known.back().data = nullptr;
+  }
+  TensorView shapeOnly = out.view();
+  shapeOnly.data = nullptr;
+  return info.prepare({known, shapeOnly, KernelAttrs(attrs)});
+}
+
+/// Runs kernel `name` with `prepared` as the state of its step.
+inline llvm::Error
+runKernelWith(llvm::StringRef name, std::vector<HostTensor *> inputs,
+              HostTensor &out, const std::vector<PlanAttr> &attrs,
+              const PreparedStep *prepared, int numThreads = 1) {
+  KernelFn fn = lookupKernel(name);
+  if (!fn)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   ("no kernel named '" + name + "'").str());
   std::vector<TensorView> views;
   for (HostTensor *t : inputs)
     views.push_back(t->view());
-  std::vector<TensorView> known = views;
-  for (size_t i = 0; i < known.size(); ++i)
-    if (!llvm::is_contained(params, i))
-      known[i].data = nullptr;
-  TensorView shapeOnly = out.view();
-  shapeOnly.data = nullptr;
+  return fn({views, out.view(), KernelAttrs(attrs), numThreads, prepared});
+}
+
+/// Runs kernel `name` as the executor runs a prepared step: prepareKernel,
+/// then the run with what it made; `prepared` tells whether it made
+/// anything.
+inline llvm::Error runKernelPrepared(llvm::StringRef name,
+                                     std::vector<HostTensor *> inputs,
+                                     HostTensor &out,
+                                     const std::vector<PlanAttr> &attrs,
+                                     const std::vector<size_t> &params,
+                                     int numThreads, bool &prepared) {
   std::unique_ptr<PreparedStep> state =
-      info.prepare({known, shapeOnly, KernelAttrs(attrs)});
+      prepareKernel(name, inputs, out, attrs, params);
   prepared = state != nullptr;
-  KernelContext ctx{views, out.view(), KernelAttrs(attrs), numThreads,
-                    state.get()};
-  return info.run(ctx);
+  return runKernelWith(name, inputs, out, attrs, state.get(), numThreads);
 }
 
 /// Fails the test, with the message, when `err` is an error.

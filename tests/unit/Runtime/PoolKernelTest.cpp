@@ -104,6 +104,33 @@ void checkPool(std::mt19937 &rng, const PoolCase &c, int numThreads = 1) {
   }
 }
 
+// A NaN makes every max window that holds it NaN, wherever it falls in
+// the window; the other windows keep their maxima.
+TEST(PoolKernelTest, MaxPoolPropagatesNaN) {
+  std::mt19937 rng(60);
+  // 2x2 stride 2 (the 2x2 path) and 3x3 stride 2 with padding (the
+  // general path), with the NaN first, last and inside a window.
+  for (PoolCase c : {PoolCase{1, 1, 6, 6, {2, 2}, {2, 2}, {0, 0}, false},
+                     PoolCase{1, 1, 7, 7, {3, 3}, {2, 2}, {1, 1}, false}})
+    for (int64_t at : {0, 7, 14, 35}) {
+      SCOPED_TRACE(c.str() + " NaN at " + std::to_string(at));
+      HostTensor x = randomTensor(rng, {c.n, c.c, c.h, c.w});
+      x.f32[at] = std::numeric_limits<float>::quiet_NaN();
+      HostTensor out = zeros({c.n, c.c, c.outDim(0), c.outDim(1)});
+      expectOk(runKernel("max_pool2d", {&x}, out, poolAttrs(c)));
+      int64_t y = at / c.w, xx = at % c.w;
+      for (int64_t oy = 0; oy < c.outDim(0); ++oy)
+        for (int64_t ox = 0; ox < c.outDim(1); ++ox) {
+          auto [rows, paddedRows] = windowPositions(c, 0, oy);
+          auto [cols, paddedCols] = windowPositions(c, 1, ox);
+          bool holds =
+              llvm::is_contained(rows, y) && llvm::is_contained(cols, xx);
+          EXPECT_EQ(std::isnan(out.f32[oy * c.outDim(1) + ox]), holds)
+              << "output " << oy << ", " << ox;
+        }
+    }
+}
+
 // Fields: n, c, h, w, kernel, stride, padding, ceil_mode.
 TEST(PoolKernelTest, MatchesReferenceOnEdgeShapes) {
   std::mt19937 rng(21);

@@ -591,6 +591,16 @@ TEST(SessionTest, NewWeightsReplaceTheOnesPackedForEarlierRuns) {
   for (int r = 0; r < 4; ++r)
     after.insert(after.end(), {2.5f, 5, 0, 4});
   EXPECT_EQ(values(run(*session, {x})[0]), after);
+
+  // Data set on the parameter itself keeps the compiled plan: only the
+  // parameter's version tells the session to pack the weight again.
+  // W = [[1, 0, -1], [0.5, 0.5, 0.5]] again gives the first result.
+  ASSERT_EQ(errorText(param(*session, "fc.weight")
+                          .setData(Tensor::fromVector(
+                              {2, 3}, {1, 0, -1, 0.5f, 0.5f, 0.5f}))),
+            "");
+  EXPECT_EQ(values(run(*session, {x})[0]), before);
+  EXPECT_EQ(session->getNumPlans(), 1u);
 }
 
 TEST(SessionTest, UnfusedDenseMatchesHandComputedResult) {
