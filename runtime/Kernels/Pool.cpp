@@ -66,11 +66,11 @@ PoolShape readPoolShape(const KernelContext &ctx) {
 /// Pooling by maximum; padding is -infinity, the identity of max.
 struct MaxOp {
   static constexpr float kIdentity = -std::numeric_limits<float>::infinity();
-  // std::isless rather than `<`: its quiet comparison lets GCC vectorise
-  // the select under -ftrapping-math. A NaN, once met, stays: isless is
-  // false for it either way, and a NaN v is taken.
+  // Quiet comparisons (std::isgreaterequal, not `>=`) and a bitwise `|`
+  // let GCC vectorise the select under -ftrapping-math. A NaN, once met,
+  // stays: a NaN v fails the comparison and is taken, a NaN acc is kept.
   static float combine(float acc, float v) {
-    return std::isless(acc, v) || std::isnan(v) ? v : acc;
+    return std::isless(acc, v) | std::isunordered(v, v) ? v : acc;
   }
 };
 
