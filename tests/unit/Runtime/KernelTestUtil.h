@@ -83,22 +83,6 @@ inline PlanAttr stringAttr(std::string name, std::string value) {
   return {std::move(name), std::move(value)};
 }
 
-/// Runs kernel `name` on `inputs`, writing `out`, with `numThreads`.
-inline llvm::Error runKernel(llvm::StringRef name,
-                             std::vector<HostTensor *> inputs, HostTensor &out,
-                             const std::vector<PlanAttr> &attrs = {},
-                             int numThreads = 1) {
-  KernelFn fn = lookupKernel(name);
-  if (!fn)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   ("no kernel named '" + name + "'").str());
-  std::vector<TensorView> views;
-  for (HostTensor *t : inputs)
-    views.push_back(t->view());
-  KernelContext ctx{views, out.view(), KernelAttrs(attrs), numThreads};
-  return fn(ctx);
-}
-
 /// What kernel `name`'s PrepareFn makes when it sees the data of the
 /// inputs numbered in `params` only (the others and the output carry their
 /// shapes, as in Executor::prepare); null when it makes nothing or has no
@@ -134,6 +118,15 @@ runKernelWith(llvm::StringRef name, std::vector<HostTensor *> inputs,
   for (HostTensor *t : inputs)
     views.push_back(t->view());
   return fn({views, out.view(), KernelAttrs(attrs), numThreads, prepared});
+}
+
+/// Runs kernel `name` on `inputs`, writing `out`, with `numThreads`.
+inline llvm::Error runKernel(llvm::StringRef name,
+                             std::vector<HostTensor *> inputs, HostTensor &out,
+                             const std::vector<PlanAttr> &attrs = {},
+                             int numThreads = 1) {
+  return runKernelWith(name, std::move(inputs), out, attrs,
+                       /*prepared=*/nullptr, numThreads);
 }
 
 /// Runs kernel `name` as the executor runs a prepared step: prepareKernel,
