@@ -198,6 +198,10 @@ TEST(ConvKernelTest, MatchesReferenceOnWinogradShapes) {
   checkConv(
       rng,
       {3, 8, 20, 21, 9, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, false, "sigmoid"});
+  // Three images on two threads: each thread transforms its own images.
+  checkConv(rng,
+            {3, 8, 20, 21, 9, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, "relu"},
+            /*numThreads=*/2);
   // 2 threads on one image (the transforms split channels, the products
   // columns) give the very same sums as one.
   ConvCase wide{1, 16, 22, 22, 8, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, ""};
