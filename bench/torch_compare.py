@@ -973,12 +973,14 @@ NUMBER_TOLERANCE = 1e-3
 
 
 def report_numbers(torch, args, case, module, graph, inputs,
-                   tensor_options):
-    """Fails when graph-run and the torch module disagree on the outputs."""
+                   tensor_options, quiet=False):
+    """Fails when graph-run and the torch module disagree on the outputs;
+    says how closely they agree unless `quiet`."""
     error = check_numbers(torch, args, case, module, graph, inputs,
                           tensor_options)
-    print("%-26s ok: outputs agree with graph-run to %.1e of their range"
-          % ("", error))
+    if not quiet:
+        print("%-26s ok: outputs agree with graph-run to %.1e of their range"
+              % ("", error))
     if error > NUMBER_TOLERANCE:
         fail("%s: graph-run and PyTorch outputs differ by %.3g relative "
              "(tolerance %g)" % (case.name, error, NUMBER_TOLERANCE))
@@ -1003,9 +1005,11 @@ def run_case(torch, args, case, ts_mode_box, blas_setter):
 
     with tempfile.TemporaryDirectory(prefix="torch_compare.") as tmp:
         tensor_options = save_case_tensors(tmp, module, graph, inputs)
+        # Timing a wrong answer would be meaningless: the outputs are
+        # compared first in every mode.
+        report_numbers(torch, args, case, module, graph, inputs,
+                       tensor_options, quiet=not args.check)
         if args.check:
-            report_numbers(torch, args, case, module, graph, inputs,
-                           tensor_options)
             return []
         return [measure_and_print(torch, args, case, blas_setter,
                                   (module, scripted, inputs, tensor_options),
