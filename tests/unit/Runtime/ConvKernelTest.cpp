@@ -198,6 +198,10 @@ TEST(ConvKernelTest, MatchesReferenceOnWinogradShapes) {
   checkConv(
       rng,
       {3, 8, 20, 21, 9, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, false, "sigmoid"});
+  // More channels than one k slice of the gemm (256): the transformed
+  // tiles are written into two slices of the packed layout.
+  checkConv(rng,
+            {1, 260, 12, 12, 3, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, ""});
   // Three images on two threads: each thread transforms its own images.
   checkConv(rng,
             {3, 8, 20, 21, 9, 3, 3, {1, 1}, {1, 1}, {1, 1}, 1, true, "relu"},
