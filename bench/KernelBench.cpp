@@ -183,22 +183,18 @@ void runCase(Report &report, SuiteContext &ctx, const KernelCase &kc) {
   for (uint32_t in : step.inputs)
     inputs.push_back(views[in]);
 
-  // Prepared as Executor::prepare() does it, so that weights are packed
-  // once, outside the timing, as they are in a network's runs.
-  std::unique_ptr<PreparedStep> prepared;
-  if (kernel.prepare) {
-    std::vector<TensorView> known = inputs;
-    for (size_t i = 0; i < known.size(); ++i)
-      if (plan.buffers[step.inputs[i]].kind != BufferKind::Param)
-        known[i].data = nullptr;
-    TensorView out = views[step.output];
-    out.data = nullptr;
-    prepared = kernel.prepare({known, out, KernelAttrs(step.attrs)});
-  }
+  // Weights packed by Executor::prepare(), outside the timing, as they are
+  // once for a network's runs.
+  std::vector<const Tensor *> params(plan.params.size());
+  for (size_t b = 0; b < plan.buffers.size(); ++b)
+    if (plan.buffers[b].kind == BufferKind::Param)
+      params[plan.buffers[b].index] = &storage[b];
+  std::shared_ptr<const PreparedParams> prepared =
+      check(compiled.executor->prepare(params));
 
   for (int threads : ctx.threadCounts) {
     KernelContext kctx{inputs, views[step.output], KernelAttrs(step.attrs),
-                       threads, prepared.get()};
+                       threads, prepared->getStep(0)};
     Timing t = measure(
         [&] {
           if (llvm::Error err = kernel.run(kctx))

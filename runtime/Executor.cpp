@@ -72,11 +72,6 @@ llvm::Error Executor::checkParams(llvm::ArrayRef<const Tensor *> params) const {
   return llvm::Error::success();
 }
 
-size_t PreparedParams::getNumPreparedSteps() const {
-  return llvm::count_if(steps,
-                        [](const auto &step) { return step != nullptr; });
-}
-
 llvm::Expected<std::shared_ptr<const PreparedParams>>
 Executor::prepare(llvm::ArrayRef<const Tensor *> params) const {
   if (llvm::Error err = checkParams(params))

@@ -217,6 +217,13 @@ struct Im2colB {
                    int64_t nc, float *dst);
 };
 
+#if defined(__AVX512F__)
+/// The mask of the first k of 16 lanes (none for k <= 0).
+__mmask16 firstLanes16(int64_t k) {
+  return k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1;
+}
+#endif
+
 /// Copies the n <= kNR floats at `src` to `dst`. Runs are as short as an
 /// output row (7 to 56 floats in ResNet, 10 in LeNet), so a copy is one or
 /// two masked vector moves where AVX-512 has them rather than a call to
@@ -224,7 +231,7 @@ struct Im2colB {
 void copyRun(float *dst, const float *src, int64_t n) {
 #if defined(__AVX512F__)
   for (int64_t l = 0; l < n; l += 16) {
-    __mmask16 mask = n - l >= 16 ? 0xFFFF : (1u << (n - l)) - 1;
+    __mmask16 mask = firstLanes16(n - l);
     _mm512_mask_storeu_ps(dst + l, mask, _mm512_maskz_loadu_ps(mask, src + l));
   }
 #else
@@ -249,12 +256,10 @@ void copyRunStride2(float *dst, const float *src, int64_t n) {
   for (int64_t l = 0; l < n; l += 16) {
     int64_t m = std::min<int64_t>(16, n - l);
     int64_t need = 2 * m - 1; // the floats src[2l, 2l + need) are read
-    auto lanes = [](int64_t k) -> __mmask16 {
-      return k >= 16 ? 0xFFFF : k <= 0 ? 0 : (1u << k) - 1;
-    };
-    __m512 lo = _mm512_maskz_loadu_ps(lanes(need), src + 2 * l);
-    __m512 hi = _mm512_maskz_loadu_ps(lanes(need - 16), src + 2 * l + 16);
-    _mm512_mask_storeu_ps(dst + l, lanes(m),
+    __m512 lo = _mm512_maskz_loadu_ps(firstLanes16(need), src + 2 * l);
+    __m512 hi =
+        _mm512_maskz_loadu_ps(firstLanes16(need - 16), src + 2 * l + 16);
+    _mm512_mask_storeu_ps(dst + l, firstLanes16(m),
                           _mm512_permutex2var_ps(lo, evens, hi));
   }
 #else

@@ -145,6 +145,10 @@ static void microKernel(int64_t kc, const float *a, const float *b, float *c,
 }
 #elif defined(SHAPEFLOW_GEMM_AVX2)
 /// C[0:mr, 0:nr] (+)= a-panel [kMR, kc] · b-panel [kc, kNR].
+///
+/// The 12 accumulators are named variables on purpose: written as an
+/// array with loops, as the AVX-512 kernel is, GCC 12 keeps them in
+/// registers but also stores all 12 to the stack on every k step.
 static void microKernel(int64_t kc, const float *a, const float *b, float *c,
                         int64_t ldc, int64_t mr, int64_t nr, bool accumulate) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();

@@ -204,6 +204,14 @@ inline Float8 expFloat8(Float8 v) {
   return p * lo * hi;
 }
 
+#if defined(__AVX2__)
+/// A mask for _mm256_maskload_ps and _mm256_maskstore_ps: lanes [0, n).
+inline __m256i firstLanes(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+
 /// Loads the first n < 8 floats at `p` into a vector whose other lanes
 /// are 0, without touching memory past them.
 inline Float8 loadFloat8Partial(const float *p, int64_t n) {
@@ -211,9 +219,7 @@ inline Float8 loadFloat8Partial(const float *p, int64_t n) {
   // A masked load: one instruction instead of a copy through the stack,
   // which for short rows (an epilogue on 7 or 28 outputs) costs as much as
   // the vectors before it.
-  __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  return std::bit_cast<Float8>(_mm256_maskload_ps(p, mask));
+  return std::bit_cast<Float8>(_mm256_maskload_ps(p, firstLanes(n)));
 #else
   float lanes[8] = {};
   std::memcpy(lanes, p, n * sizeof(float));
@@ -226,9 +232,7 @@ inline Float8 loadFloat8Partial(const float *p, int64_t n) {
 /// Stores the first n < 8 lanes of `v` to `p`, touching nothing past them.
 inline void storeFloat8Partial(float *p, Float8 v, int64_t n) {
 #if defined(__AVX2__)
-  __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  _mm256_maskstore_ps(p, mask, std::bit_cast<__m256>(v));
+  _mm256_maskstore_ps(p, firstLanes(n), std::bit_cast<__m256>(v));
 #else
   float lanes[8];
   storeFloat8(lanes, v);

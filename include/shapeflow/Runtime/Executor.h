@@ -49,8 +49,9 @@ struct RunOptions {
 /// (packed weights), made by Executor::prepare() and used by its runs.
 class PreparedParams {
 public:
-  /// The steps that prepared something.
-  size_t getNumPreparedSteps() const;
+  /// What plan step `step` prepared, or null (for running a kernel alone,
+  /// as the kernel benchmarks do).
+  const PreparedStep *getStep(size_t step) const { return steps[step].get(); }
   /// The bytes their state takes, as the kernels report it.
   int64_t getBytes() const { return bytes; }
 
